@@ -1,0 +1,1 @@
+"""IR -> C: lowering each operator to a runtime_c kernel call, then rendering templates."""
