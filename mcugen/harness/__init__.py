@@ -1,0 +1,1 @@
+"""Engines that execute a model: TFLM (the oracle), the host C build, QEMU."""
