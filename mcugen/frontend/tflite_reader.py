@@ -359,6 +359,8 @@ def _check_integer_only(g: ir.Graph) -> None:
     Float32 is allowed only at the edges: the float side of an input
     QUANTIZE or an output DEQUANTIZE.
     """
+    # int8 weights beside float activations: weight-only (dynamic-range) quantization
+    dynamic = any(t.is_const and t.dtype == "int8" for t in g.tensors)
     for k, op in enumerate(g.operators):
         for i in op.inputs + op.outputs:
             if i < 0:
@@ -367,7 +369,7 @@ def _check_integer_only(g: ir.Graph) -> None:
             if t.dtype == "float32":
                 edge = (op.kind == "QUANTIZE" and i == op.inputs[0]) or (op.kind == "DEQUANTIZE" and i == op.outputs[0])
                 if not edge:
-                    how = "a dynamic-range (weight-only) quantized" if any(g.tensors[j].dtype == "int8" for j in op.inputs if j >= 0) else "a float"
+                    how = "a dynamic-range (weight-only) quantized" if dynamic else "a float"
                     raise UnsupportedModelError(
                         f"this is {how} model: operator {k} ({op.kind}) has float32 tensor '{t.name}'. {FULL_INT8_HINT}")
             elif t.dtype in ("int8", "int16", "uint8") and t.quant is None and op.kind not in ("RESHAPE", "SQUEEZE"):
