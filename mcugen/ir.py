@@ -242,34 +242,6 @@ def conv_padding(size: int, kernel: int, stride: int, dilation: int, padding: st
     return total // 2
 
 
-def activation_range(activation: str, quant: Quant, dtype: str = "int8") -> tuple[int, int]:
-    """The clamp a fused activation puts on a quantized output (TFLM's
-    CalculateActivationRangeQuantized)."""
-    info = np.iinfo(DTYPES[dtype])
-    lo, hi = int(info.min), int(info.max)
-    scale, zp = float(quant.s), quant.zp
-
-    def q(x: float) -> int:
-        return zp + int(round_half_away(x / scale))
-
-    if activation == "RELU":
-        lo = max(lo, q(0.0))
-    elif activation == "RELU6":
-        lo, hi = max(lo, q(0.0)), min(hi, q(6.0))
-    elif activation == "RELU_N1_TO_1":
-        lo, hi = max(lo, q(-1.0)), min(hi, q(1.0))
-    elif activation != "NONE":
-        raise UnsupportedModelError(f"fused activation {activation} is not supported; use NONE, RELU, RELU6 or RELU_N1_TO_1")
-    return lo, hi
-
-
-def round_half_away(x: float) -> float:
-    """std::round: halves away from zero (Python's round() is banker's)."""
-    import math
-
-    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
-
-
 # ---- validation --------------------------------------------------------------
 
 
