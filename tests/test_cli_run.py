@@ -1,0 +1,67 @@
+"""`mcugen run`: the batch contract, engines reference and tflm, and input errors."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURES, shared_model
+from mcugen import batch, frontend
+from mcugen.cli import main
+from mcugen.errors import EXIT_CODE
+
+ZOO = FIXTURES / "zoo"
+
+
+def mcugen(*args):
+    return subprocess.run([sys.executable, "-m", "mcugen", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("engine", ["reference", "tflm"])
+def test_run_matches_committed_tflm_outputs(tmp_path, engine):
+    # a multi-input, multi-output fixture exercises the key layout
+    model = next(p for p in sorted(ZOO.glob("*.tflite"))
+                 if len(frontend.load(p).inputs) > 1 and len(frontend.load(p).outputs) > 1)
+    ref = np.load(model.with_suffix(".npz"))
+    ins = tmp_path / "in.npz"
+    np.savez(ins, **{k: ref[k] for k in ref.files if k.startswith("input_")})
+    out = tmp_path / "out.npz"
+    assert main(["run", str(model), "--inputs", str(ins), "--out", str(out), "--engine", engine]) == 0
+    got = np.load(out)
+    outs = [k for k in ref.files if k.startswith("output_")]
+    assert sorted(got.files) == sorted(outs)
+    for k in outs:
+        np.testing.assert_array_equal(got[k], ref[k])
+
+
+def test_inputs_keyed_by_tensor_name(tmp_path):
+    p = shared_model("kws01_dscnn_int8")
+    g = frontend.load(p)
+    x = batch.random_inputs(g, 3)[0]
+    np.savez(tmp_path / "a.npz", input_0=x)
+    np.savez(tmp_path / "b.npz", **{g.t(g.inputs[0]).name: x})
+    assert main(["run", str(p), "--inputs", str(tmp_path / "a.npz"), "--out", str(tmp_path / "oa.npz")]) == 0
+    assert main(["run", str(p), "--inputs", str(tmp_path / "b.npz"), "--out", str(tmp_path / "ob.npz")]) == 0
+    a, b = np.load(tmp_path / "oa.npz")["output_0"], np.load(tmp_path / "ob.npz")["output_0"]
+    assert a.shape == (3, 1, 12) and a.dtype == np.int8
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("arrays,needle", [
+    ({"wrong": np.zeros((2, 1, 49, 10, 1), np.int8)}, "no array 'input_0'"),
+    ({"input_0": np.zeros((1, 49, 10, 1), np.int8)}, "without the leading sample axis"),
+    ({"input_0": np.zeros((2, 1, 10, 49, 1), np.int8)}, "needs [N, 1, 49, 10, 1]"),
+    ({"input_0": np.zeros((2, 1, 49, 10, 1), np.float32)}, "quantize it first"),
+])
+def test_bad_inputs_one_clear_line(tmp_path, arrays, needle):
+    np.savez(tmp_path / "in.npz", **arrays)
+    r = mcugen("run", shared_model("kws01_dscnn_int8"), "--inputs", tmp_path / "in.npz", "--out", tmp_path / "o.npz")
+    assert r.returncode == EXIT_CODE
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_inputs_file_not_npz(tmp_path):
+    (tmp_path / "in.npz").write_text("hello")
+    r = mcugen("run", shared_model("kws01_dscnn_int8"), "--inputs", tmp_path / "in.npz", "--out", tmp_path / "o.npz")
+    assert r.returncode == EXIT_CODE and "cannot read" in r.stderr and "Traceback" not in r.stderr
