@@ -341,10 +341,10 @@ def _strided_slice(op, inputs, tensors, index) -> ir.StridedSliceOptions:
         if sam & (1 << a):
             stop = start + 1
         else:
-            stop = end[a] + (begin[a] if offset else 0)
+            stop = end[a]  # TFLM ignores the offset flag; params reject models that set it
             if em & (1 << a):
                 stop = size if s > 0 else -1
-            elif stop < 0 and not offset:
+            elif stop < 0:
                 stop += size
             stop = min(max(stop, 0), size) if s > 0 else min(max(stop, -1), size - 1)
         rb.append(start)
