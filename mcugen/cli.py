@@ -82,7 +82,7 @@ def cmd_generate(args) -> int:
     _progress(f"generating C for {graph.name} ({len(graph.operators)} operators) into {args.output}")
     extra = {}
     if board is not None:
-        from .plan.budget import check_budget
+        from .budget import check_budget
 
         fit = check_budget(graph, board, name=args.name)
         print(fit.table)
