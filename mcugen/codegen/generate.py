@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import __version__, ir, stats
 from ..errors import McugenError, UnsupportedModelError
-from ..plan.memory import MemoryPlan, plan_memory
+from ..plan.memory import ALIAS_OPS, MemoryPlan, plan_memory
 from ..resources import data_dir
 from . import outdir as outdir_mod
 from .lowering import ConstArray, KernelCall
@@ -94,7 +94,7 @@ def build(graph: ir.Graph, name: str | None = None, source: str = "model") -> Ge
     io_in = [_io_context(graph, plan, i) for i in graph.inputs]
     io_out = [_io_context(graph, plan, i) for i in graph.outputs]
 
-    sources = sorted({s for c in calls for s in c.sources})
+    sources = sorted({s for c, l in zip(calls, layers) if l["call"] for s in c.sources})
     rows = stats.layer_stats(graph)
     weight_bytes = sum(int(c.data.nbytes) for c in consts)
     ctx = dict(
@@ -130,12 +130,12 @@ def build(graph: ir.Graph, name: str | None = None, source: str = "model") -> Ge
         "outputs": [{k: v for k, v in d.items() if k in ("tensor_name", "shape", "ctype", "nbytes", "scale", "zero_point")} for d in io_out],
         "runtime_sources": sources,
         "layers": [
-            {"index": k, "op": op.kind, "kernel": call.func or "(alias)", "macs": rows[k].macs,
+            {"index": k, "op": op.kind, "kernel": layer["call"].split("(")[0] if layer["call"] else "(alias)", "macs": rows[k].macs,
              "weight_bytes": int(sum(c.data.nbytes for c in call.consts)),
              "scratch_bytes": call.scratch_bytes,
              "output": [{"tensor": graph.t(i).name, "shape": list(graph.t(i).shape),
                          "arena_offset": plan.tensor_offset[i], "bytes": graph.t(i).nbytes} for i in op.outputs]}
-            for k, (op, call) in enumerate(zip(graph.operators, calls))
+            for k, (op, call, layer) in enumerate(zip(graph.operators, calls, layers))
         ],
     }
     return Generated(name=name, files=files, report=report, plan=plan, calls=calls)
@@ -167,13 +167,14 @@ def _layer_context(graph: ir.Graph, plan: MemoryPlan, k: int, op: ir.Operator, c
     pname = f"l{k}_params"
     subs["params"] = f"&{pname}"
     text = None
-    if call.func:
+    aliased = op.kind in ALIAS_OPS and all(plan.tensor_offset[i] == plan.tensor_offset[o] for i, o in zip(call.inputs, call.outputs))
+    if call.func and not aliased:
         args = [a.format(**subs) for a in call.args]
         text = f"{call.func}({', '.join(args)})"
     shapes = " -> ".join("x".join(map(str, graph.t(i).shape)) for i in [op.inputs[0]] + [op.outputs[0]] if i >= 0)
     return dict(
         index=k, kind=op.kind, summary=f"{shapes}, {call.macs:,} MACs" if call.macs else shapes,
-        call=text, params_type=call.params_type if call.func else None, params_name=pname,
+        call=text, params_type=call.params_type if text else None, params_name=pname,
         params_init=[(f, _c_value(v)) for f, v in call.params_init.items()],
         outputs=[dict(offset=plan.tensor_offset[i], nbytes=graph.t(i).nbytes) for i in op.outputs],
     )
