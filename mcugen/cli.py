@@ -48,7 +48,7 @@ def run_engine(engine: str, model: str, graph, batch, *, board=None, rounding="d
 
         with tempfile.TemporaryDirectory(prefix="mcugen-c-") as d:
             gen_dir = Path(workdir or d) / "gen"
-            generate(graph, gen_dir, name=name, source=Path(model).name, force=True)
+            generate(graph, gen_dir, name=name, source=Path(model).name, force=True, rounding=rounding)
             m = HostModel(gen_dir, mode="sanitize" if sanitize else "release")
             return m.run_batch(batch), {}
     if engine == "qemu":
@@ -87,7 +87,8 @@ def cmd_generate(args) -> int:
         fit = check_budget(graph, board, name=args.name)
         print(fit.table)
         extra["board"] = fit.as_dict()
-    gen = generate(graph, args.output, name=args.name, source=Path(args.model).name, force=args.force, extra_report=extra)
+    gen = generate(graph, args.output, name=args.name, source=Path(args.model).name, force=args.force,
+                   extra_report=extra, rounding=args.rounding)
     print(report_table(gen.report))
     _progress(f"wrote {len(gen.files) + 1} files to {args.output}")
     return 0
@@ -118,11 +119,11 @@ def cmd_verify(args) -> int:
     _progress(f"verifying {graph.name} on {n} sample(s)")
     ref = reference.run_batch(graph, batch, rounding=args.rounding)
     results = []
-    if not args.no_tflm:
+    if not args.no_tflm and args.rounding == "double":  # TFLM itself rounds twice
         _progress("running TFLM (tflite-micro)")
         results.append(compare("reference", ref, "tflm", run_engine("tflm", args.model, graph, batch)[0]))
     _progress("generating and building C for the host" + (" with ASan/UBSan" if args.sanitize else ""))
-    c_out, _ = run_engine("c", args.model, graph, batch, sanitize=args.sanitize)
+    c_out, _ = run_engine("c", args.model, graph, batch, sanitize=args.sanitize, rounding=args.rounding)
     results.append(compare("c (host" + (", asan+ubsan" if args.sanitize else "") + ")", c_out, "reference", ref))
     if board is not None:
         _progress(f"building firmware for {board.name} and running it under QEMU")
@@ -149,7 +150,7 @@ def _locate_c_mismatch(graph, model, batch, ref, c_out, rounding) -> str:
 
     s = next(s for s in range(len(batch[0])) if any((c[s] != r[s]).any() for c, r in zip(c_out, ref)))
     with tempfile.TemporaryDirectory(prefix="mcugen-trace-") as d:
-        generate(graph, Path(d) / "gen", source=Path(model).name, force=True)
+        generate(graph, Path(d) / "gen", source=Path(model).name, force=True, rounding=rounding)
         m = HostModel(Path(d) / "gen", mode="trace")
         _, traced = m.trace([x[s] for x in batch])
     diff = first_difference(graph, traced, [x[s] for x in batch], rounding=rounding)
@@ -192,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="C name prefix (default: from the model file name)")
     s.add_argument("--board", help="check the model fits this board (see `mcugen boards`)")
     s.add_argument("--force", action="store_true", help="write into a directory holding other files")
+    s.add_argument("--rounding", choices=reference.interpreter.ROUNDINGS, default="double",
+                   help="requantization rounding: double (TFLM, default) or single (newer TFLite/LiteRT)")
     s.set_defaults(fn=cmd_generate)
 
     s = sub.add_parser("verify", help="generate, build and compare C vs reference vs TFLM")

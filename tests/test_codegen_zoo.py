@@ -116,3 +116,20 @@ def test_report_and_rerun(tmp_path):
     assert main(["generate", str(p), "-o", str(d), "--name", "ad"]) == 2  # foreign file: refused
     assert main(["generate", str(p), "-o", str(d), "--name", "ad", "--force"]) == 0
     assert (d / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("name", ["ad01_int8", "ic01_resnet8_int8"])
+def test_single_rounding_c_matches_single_rounding_reference(name, tmp_path):
+    """--rounding single: the generated C (MCU_SINGLE_ROUNDING) equals the reference's single-rounding mode,
+    and on ad01 that mode really differs from TFLM's double rounding."""
+    g = frontend.load(shared_model(name))
+    ins = batch.random_inputs(g, 6, seed=5)
+    d = tmp_path / "single"
+    generate(g, d, rounding="single")
+    assert "#define MCU_SINGLE_ROUNDING 1" in (d / "runtime" / "include" / "mcu_config.h").read_text()
+    want = reference.run_batch(g, ins, rounding="single")
+    _check(HostModel(d, "release").run_batch(ins), want, name + " single rounding")
+    if name == "ad01_int8":
+        double = reference.run_batch(g, batch.random_inputs(g, 40, seed=5), rounding="double")
+        single = reference.run_batch(g, batch.random_inputs(g, 40, seed=5), rounding="single")
+        assert any((a != b).any() for a, b in zip(double, single))

@@ -8,6 +8,7 @@ decided here in Python; the templates only print it.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import re
 from dataclasses import dataclass, field
@@ -41,16 +42,35 @@ def lowering_table() -> dict:
     return table
 
 
-def lower(graph: ir.Graph) -> list[KernelCall]:
+def _call_lowering(fn, graph: ir.Graph, op: ir.Operator, k: int, **hints) -> KernelCall:
+    # lowering functions take the hints they understand (rounding, scratch_limit, …)
+    params = inspect.signature(fn).parameters
+    return fn(graph, op, k, **{h: v for h, v in hints.items() if h in params})
+
+
+def lower(graph: ir.Graph, rounding: str = "double") -> list[KernelCall]:
+    """Lowers every operator, then re-lowers those whose scratch would raise
+    the arena above what the activations alone need, asking for a variant
+    that fits in the bytes free at that step."""
     table = lowering_table()
-    calls = []
     for k, op in enumerate(graph.operators):
-        fn = table.get(op.kind)
-        if fn is None:
+        if op.kind not in table:
             raise UnsupportedModelError(f"operator {k} ({op.kind}) has no C kernel in this version of mcugen; "
                                         f"C kernels exist for: {', '.join(sorted(table))}")
-        calls.append(fn(graph, op, k))
+    calls = [_call_lowering(table[op.kind], graph, op, k, rounding=rounding) for k, op in enumerate(graph.operators)]
+    inplace = {k: c.inplace_input for k, c in enumerate(calls) if c.inplace_input is not None}
+    base = plan_memory(graph, inplace=inplace)
+    live = _live_bytes(base, len(graph.operators))
+    for k, c in enumerate(calls):
+        slack = base.arena_bytes - live[k]
+        if c.scratch_bytes > slack:
+            calls[k] = _call_lowering(table[graph.operators[k].kind], graph, graph.operators[k], k,
+                                      rounding=rounding, scratch_limit=max(slack, 0))
     return calls
+
+
+def _live_bytes(plan: MemoryPlan, nops: int) -> list[int]:
+    return [sum(b.size for b in plan.buffers if b.first <= k <= b.last) for k in range(nops)]
 
 
 @dataclass
@@ -73,10 +93,10 @@ def default_name(graph: ir.Graph) -> str:
     return ("m_" + n) if n[0].isdigit() else n
 
 
-def build(graph: ir.Graph, name: str | None = None, source: str = "model") -> Generated:
+def build(graph: ir.Graph, name: str | None = None, source: str = "model", rounding: str = "double") -> Generated:
     """Renders everything in memory; nothing touches the disk."""
     name = check_name(name or default_name(graph))
-    calls = lower(graph)
+    calls = lower(graph, rounding=rounding)
     scratch = {k: c.scratch_bytes for k, c in enumerate(calls) if c.scratch_bytes}
     inplace = {k: c.inplace_input for k, c in enumerate(calls) if c.inplace_input is not None}
     plan = plan_memory(graph, scratch=scratch, inplace=inplace)
@@ -102,7 +122,7 @@ def build(graph: ir.Graph, name: str | None = None, source: str = "model") -> Ge
         arena_bytes=plan.arena_bytes, arena_alloc=max(plan.arena_bytes, 1), inputs=io_in, outputs=io_out,
         layers=layers, ops=graph.operators, total_macs=sum(r.macs for r in rows),
         consts=[_const_context(c) for c in consts], weight_bytes=weight_bytes, section=WEIGHTS_SECTION,
-        runtime_sources=sources,
+        runtime_sources=sources, rounding=rounding,
     )
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
@@ -114,6 +134,7 @@ def build(graph: ir.Graph, name: str | None = None, source: str = "model") -> Ge
     rt = data_dir("runtime_c")
     for h in sorted((rt / "include").glob("*.h")):
         files[f"runtime/include/{h.name}"] = h.read_bytes()
+    files["runtime/include/mcu_config.h"] = env.get_template("mcu_config.h.j2").render(**ctx).encode()
     for h in sorted((rt / "src").glob("*.h")):
         files[f"runtime/src/{h.name}"] = h.read_bytes()
     for s in sources:
@@ -124,7 +145,7 @@ def build(graph: ir.Graph, name: str | None = None, source: str = "model") -> Ge
 
     report = {
         "model": graph.name, "name": name, "generator": f"mcugen {__version__}",
-        "arena_bytes": plan.arena_bytes, "weight_bytes": weight_bytes,
+        "arena_bytes": plan.arena_bytes, "weight_bytes": weight_bytes, "rounding": rounding,
         "macs": sum(r.macs for r in rows),
         "inputs": [{k: v for k, v in d.items() if k in ("tensor_name", "shape", "ctype", "nbytes", "scale", "zero_point")} for d in io_in],
         "outputs": [{k: v for k, v in d.items() if k in ("tensor_name", "shape", "ctype", "nbytes", "scale", "zero_point")} for d in io_out],
@@ -142,9 +163,9 @@ def build(graph: ir.Graph, name: str | None = None, source: str = "model") -> Ge
 
 
 def generate(graph: ir.Graph, outdir: str | Path, name: str | None = None, source: str = "model",
-             force: bool = False, extra_report: dict | None = None) -> Generated:
+             force: bool = False, extra_report: dict | None = None, rounding: str = "double") -> Generated:
     outdir_mod.check_writable(Path(outdir), force)
-    gen = build(graph, name=name, source=source)
+    gen = build(graph, name=name, source=source, rounding=rounding)
     if extra_report:
         gen.report.update(extra_report)
     gen.files["mcugen_report.json"] = (json.dumps(gen.report, indent=1) + "\n").encode()

@@ -16,6 +16,9 @@
 
 #include <stdint.h>
 
+/* the generator writes the rounding the model was lowered for here */
+#include "mcu_config.h"
+
 #define MCU_INT32_MIN (-2147483647 - 1)
 #define MCU_INT32_MAX 2147483647
 
