@@ -22,7 +22,7 @@ toolchain:
 demo: $(STAMP)
 	$(VENV)/bin/mcugen inspect examples/kws01_dscnn_int8.tflite
 	rm -rf out/demo
-	$(VENV)/bin/mcugen generate examples/kws01_dscnn_int8.tflite -o out/demo --name kws
+	$(VENV)/bin/mcugen generate examples/kws01_dscnn_int8.tflite -o out/demo --name kws --board NUCLEO-L4R5ZI
 	$(VENV)/bin/mcugen verify examples/kws01_dscnn_int8.tflite --n 5
 
 test: $(STAMP)
