@@ -70,8 +70,19 @@ def cmd_run(args) -> int:
     batch_io.write_outputs(args.out, outs)
     if info.get("profile_text"):
         print(info["profile_text"])
+    elif info.get("instructions"):
+        print(_instructions_line(info, graph))
     _progress(f"wrote {len(outs)} output array(s) of {n} sample(s) to {args.out}")
     return 0
+
+
+def _instructions_line(info: dict, graph) -> str:
+    counts = info["instructions"]
+    macs = sum(stats.macs(graph, op) for op in graph.operators)
+    per_mac = f", {counts[0] / macs:.2f} per MAC" if macs else ""
+    spread = f" (min {min(counts):,}, max {max(counts):,} over {len(counts)} samples)" if len(set(counts)) > 1 else ""
+    return (f"{info.get('board', '')} ({info.get('qemu_machine', '')}): {counts[0]:,} instructions per inference{per_mac}"
+            f"{spread}; guest instructions counted exactly, not cycles")
 
 
 def cmd_generate(args) -> int:
@@ -129,6 +140,7 @@ def cmd_verify(args) -> int:
         _progress(f"building firmware for {board.name} and running it under QEMU")
         q_out, info = run_engine("qemu", args.model, graph, batch, board=board)
         results.append(compare(f"qemu ({board.name})", q_out, "reference", ref))
+        print(_instructions_line(info, graph))
     rows = [[r.engine, r.against, f"{r.samples - r.mismatched_samples}/{r.samples}", r.differing_elements,
              f"{r.max_abs_diff:g}", "bit-exact" if r.ok else "MISMATCH"] for r in results]
     print(stats.format_table(["engine", "against", "samples equal", "elements differing", "max diff", "result"], rows))
