@@ -5,17 +5,13 @@
 #include "mcu_nn_misc.h"
 
 /* std::round for float without <math.h>: truncate, then look at the exact
- * fraction (x + 0.5f would round 0.49999997f up). Out-of-range and NaN
- * inputs, UB in TFLM's int cast, saturate / give 0 here. */
+ * fraction (x + 0.5f would round 0.49999997f up). */
 static int32_t round_half_away(float v)
 {
     int32_t t;
     float frac;
-    if (!(v == v)) {
-        return 0;
-    }
     if (v > 1.0e6f) {
-        return 1000000;
+        return 1000000; /* clamps to 127 after any int8 zero point */
     }
     if (v < -1.0e6f) {
         return -1000000;
@@ -30,13 +26,29 @@ static int32_t round_half_away(float v)
     return t;
 }
 
+/* NaN and |x/scale| >= 2^31 are undefined behaviour in TFLM's int cast. The
+ * oracle mcugen checks against (the tflite-micro build on the host) yields
+ * INT32_MIN there, plus the zero point with int32 wrap-around: -128 for a
+ * zero point >= 0, 127 below. Doing the same everywhere keeps every mcugen
+ * engine bit-identical on such inputs. */
+static int8_t out_of_range(int32_t zp)
+{
+    return (int8_t)(zp < 0 ? 127 : -128);
+}
+
 void mcu_quantize_f32_s8(const float *in, int8_t *out, int32_t n, const mcu_quantize_params_t *p)
 {
     const float scale = p->scale;
     const int32_t zp = p->zero_point;
     int32_t i;
     for (i = 0; i < n; i++) {
-        int32_t q = round_half_away(in[i] / scale) + zp;
+        const float v = in[i] / scale;
+        int32_t q;
+        if (!(v >= -2147483648.0f && v < 2147483648.0f)) { /* also NaN */
+            out[i] = out_of_range(zp);
+            continue;
+        }
+        q = round_half_away(v) + zp;
         q = q < -128 ? -128 : (q > 127 ? 127 : q);
         out[i] = (int8_t)q;
     }
