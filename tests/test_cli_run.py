@@ -65,3 +65,47 @@ def test_inputs_file_not_npz(tmp_path):
     (tmp_path / "in.npz").write_text("hello")
     r = mcugen("run", shared_model("kws01_dscnn_int8"), "--inputs", tmp_path / "in.npz", "--out", tmp_path / "o.npz")
     assert r.returncode == EXIT_CODE and "cannot read" in r.stderr and "Traceback" not in r.stderr
+
+
+def _two_input_fixture():
+    for p in sorted(ZOO.glob("*.tflite")):
+        g = frontend.load(p)
+        if len(g.inputs) == 2 and all(g.t(i).dtype == "int8" for i in g.inputs):
+            return p, g
+    raise AssertionError("zoo has no two-input int8 fixture")
+
+
+def test_keys_by_name_never_shift_when_names_look_like_indices():
+    """Keras names inputs input_1, input_2: a file keyed by those names must feed them by name."""
+    from mcugen.errors import InputError
+
+    _, g = _two_input_fixture()
+    g.t(g.inputs[0]).name, g.t(g.inputs[1]).name = "input_1", "input_2"
+    a = np.zeros((2, *g.t(g.inputs[0]).shape), np.int8)
+    b = np.ones((2, *g.t(g.inputs[1]).shape), np.int8)
+    got = batch.check_inputs(g, {"input_1": a, "input_2": b})
+    assert (got[0] == 0).all() and (got[1] == 1).all()
+    got = batch.check_inputs(g, {"input_0": a, "input_1": b})
+    assert (got[0] == 0).all() and (got[1] == 1).all()
+    with pytest.raises(InputError, match="no other arrays"):
+        batch.check_inputs(g, {"input_0": a, "input_1": b, "input_2": b})
+    g.t(g.inputs[0]).name, g.t(g.inputs[1]).name = "input_1", "input_0"
+    with pytest.raises(InputError, match="both input indices and"):
+        batch.check_inputs(g, {"input_0": a, "input_1": b})
+
+
+@pytest.mark.parametrize("arrays,needle", [
+    ({"input_0": np.zeros((0, 1, 49, 10, 1), np.int8)}, "holds no samples"),
+    ({"input_0": np.zeros((2, 1, 49, 10, 1), bool)}, "is bool"),
+    ({"input_0": np.zeros((2, 1, 49, 10, 1), np.int8), "extra": np.zeros(3)}, "no other arrays"),
+])
+def test_more_bad_inputs(tmp_path, arrays, needle):
+    np.savez(tmp_path / "in.npz", **arrays)
+    r = mcugen("run", shared_model("kws01_dscnn_int8"), "--inputs", tmp_path / "in.npz", "--out", tmp_path / "o.npz")
+    assert r.returncode == EXIT_CODE and needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_npy_instead_of_npz(tmp_path):
+    np.save(tmp_path / "in.npy", np.zeros((2, 1, 49, 10, 1), np.int8))
+    r = mcugen("run", shared_model("kws01_dscnn_int8"), "--inputs", tmp_path / "in.npy", "--out", tmp_path / "o.npz")
+    assert r.returncode == EXIT_CODE and "single array (.npy)" in r.stderr and "Traceback" not in r.stderr
