@@ -60,7 +60,8 @@ def _compile(gen_dir: Path, report: dict, mode: str, extra_sources: list[Path] =
     flags = CFLAGS + MODES[mode] + [f"-I{gen_dir}", f"-I{gen_dir / 'runtime' / 'include'}", f"-I{gen_dir / 'runtime' / 'src'}"]
     if shared:
         flags += ["-shared", "-fPIC"]
-    h = hashlib.sha256(" ".join(flags).encode())
+    cc = os.environ.get("CC", "gcc")
+    h = hashlib.sha256(" ".join([cc, *flags]).encode())
     for f in sorted(gen_dir.rglob("*")):
         if f.is_file() and f.suffix in (".c", ".h"):
             h.update(str(f.relative_to(gen_dir)).encode())
@@ -72,7 +73,6 @@ def _compile(gen_dir: Path, report: dict, mode: str, extra_sources: list[Path] =
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp" + str(os.getpid()))
-    cc = os.environ.get("CC", "gcc")
     cmd = [cc, *flags, *map(str, srcs), "-o", str(tmp)]
     if not shared:
         cmd.append("-lm")
