@@ -5,7 +5,13 @@ single rounding) compiles ONE test program holding every random case: the
 KernelCalls from lower_conv are rendered into C (consts, params struct,
 call) with exact-size buffers so the sanitizers see any over-read, and the
 program writes all outputs to a file that is compared here with the
-reference interpreter's results.
+reference interpreter's results. A case may force a kernel variant (the
+lowering functions' `variant`, `transposed`, `scratch_limit`) and may run
+in place (output buffer = input buffer, for calls that allow it). Buffers
+get exactly the alignment the generator promises: constant tables 16,
+activations and scratch 4 (scratch at 4 mod 8, so nothing relies on more);
+the one-channel depthwise kernel, which claims none, gets an odd scratch.
+On QEMU the same program runs the Cortex-M4 assembly paths.
 """
 
 from __future__ import annotations
@@ -43,10 +49,18 @@ SPREAD = 4
 
 
 
-def _cases() -> list[tuple[str, object]]:
-    """(name, graph) pairs; shapes small, but covering every code path."""
+class _Cases(list):
+    """(name, graph, opts): opts are lowering keywords, plus inplace=True to
+    run the kernel with the output over its input."""
+
+    def append(self, item):
+        super().append(item if len(item) == 3 else (*item, {}))
+
+
+def _cases() -> list[tuple[str, object, dict]]:
+    """(name, graph, opts) triples; shapes small, but covering every code path."""
     rng = np.random.default_rng(20240611)
-    C = []
+    C = _Cases()
     conv, dw, fc, tc = so.conv2d, so.depthwise, so.fully_connected, so.transpose_conv
     # fixed shapes for the specialised paths
     C.append(("conv_first_3ch_s2", conv(rng, in_hw=(16, 15), in_c=3, out_c=8, kernel=(3, 3), stride=(2, 2))))
@@ -88,6 +102,42 @@ def _cases() -> list[tuple[str, object]]:
     C.append(("tconv_s1_valid", tc(rng, in_hw=(3, 4), in_c=5, out_c=2, stride=(1, 1), padding="VALID")))
     C.append(("tconv_s3_k4", tc(rng, in_hw=(3, 2), in_c=2, out_c=3, kernel=(4, 4), stride=(3, 3), per_channel=False)))
     C.append(("tconv_k2_s2_batch2", tc(rng, batches=2, in_hw=(3, 3), in_c=6, out_c=5, kernel=(2, 2))))
+    # kernel variants, forced: direct (no-scratch) convolution, im2col of the same shapes
+    C.append(("conv_direct_3x3_16", conv(rng, in_hw=(7, 6), in_c=16, out_c=7), {"variant": "direct"}))
+    C.append(("conv_direct_s2_valid", conv(rng, in_hw=(9, 8), in_c=8, out_c=6, stride=(2, 2), padding="VALID"),
+              {"variant": "direct"}))
+    C.append(("conv_direct_5x3_pad", conv(rng, in_hw=(6, 7), in_c=4, out_c=5, kernel=(5, 3), stride=(1, 2)),
+              {"variant": "direct"}))
+    C.append(("conv_direct_dil_h", conv(rng, in_hw=(9, 6), in_c=12, out_c=4, kernel=(3, 2), dilation=(2, 1)),
+              {"variant": "direct"}))
+    C.append(("conv_direct_kw1_dil_w", conv(rng, in_hw=(6, 9), in_c=4, out_c=3, kernel=(2, 1), dilation=(1, 3)),
+              {"variant": "direct"}))
+    C.append(("conv_direct_no_inside", conv(rng, in_hw=(2, 2), in_c=8, out_c=3, kernel=(3, 3), stride=(2, 2)),
+              {"variant": "direct"}))
+    C.append(("conv_direct_relu6_pt", conv(rng, in_hw=(5, 5), in_c=8, out_c=4, activation_fn="RELU6",
+                                           per_channel=False), {"variant": "direct"}))
+    C.append(("conv_direct_scratch0", conv(rng, in_hw=(8, 8), in_c=16, out_c=16), {"scratch_limit": 0}))
+    C.append(("conv_im2col_3x3_16", conv(rng, in_hw=(7, 6), in_c=16, out_c=7), {"variant": "im2col"}))
+    # depthwise 3x3: four channels at a time, one channel at a time, transposed, in place
+    C.append(("dw_ch4_s1_inplace", dw(rng, in_hw=(6, 7), in_c=8), {"inplace": True}))
+    C.append(("dw_ch4_tall_inplace", dw(rng, in_hw=(9, 4), in_c=12, activation_fn="RELU"), {"inplace": True}))
+    C.append(("dw_ch4_s2", dw(rng, in_hw=(9, 8), in_c=4, stride=(2, 2))))
+    C.append(("dw_ch4_s2_valid_batch2", dw(rng, batches=2, in_hw=(7, 9), in_c=8, stride=(2, 2), padding="VALID")))
+    C.append(("dw_ch4_chunked", dw(rng, in_hw=(5, 6), in_c=20), {"scratch_limit": 2 * 6 * 4 * 8}))
+    C.append(("dw_ch4_1x1_img", dw(rng, in_hw=(1, 1), in_c=4)))
+    C.append(("dw_ch4_s3_wide", dw(rng, in_hw=(4, 11), in_c=4, stride=(3, 3))))
+    C.append(("dw_ch4_per_tensor", dw(rng, in_hw=(5, 5), in_c=8, per_channel=False)))
+    C.append(("dw_channel_inplace", dw(rng, in_hw=(5, 8), in_c=3), {"inplace": True}))
+    C.append(("dw_channel_tall_inplace", dw(rng, in_hw=(11, 3), in_c=5), {"inplace": True}))
+    C.append(("dw_channel_forced_s2", dw(rng, in_hw=(8, 7), in_c=8, stride=(2, 1), activation_fn="RELU6"),
+              {"variant": "channel"}))
+    C.append(("dw_channel_transposed_s2", dw(rng, in_hw=(7, 9), in_c=4, stride=(1, 2)),
+              {"variant": "channel", "transposed": True}))
+    C.append(("dw_channel_even_odd", dw(rng, in_hw=(5, 4), in_c=4, padding="VALID"), {"variant": "channel"}))
+    C.append(("dw_general_forced", dw(rng, in_hw=(5, 6), in_c=4), {"variant": "general"}))
+    C.append(("dw_scratch_too_small", dw(rng, in_hw=(6, 6), in_c=4), {"scratch_limit": 20}))
+    C.append(("fc_quad_tails", fc(rng, in_depth=13, out_depth=11, per_channel=True)))
+    C.append(("fc_k8_relu", fc(rng, in_depth=8, out_depth=9, activation_fn="RELU")))
     # random shapes
     for k in range(14):
         kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
@@ -121,32 +171,66 @@ def _cases() -> list[tuple[str, object]]:
             rng, in_hw=(int(rng.integers(1, 6)), int(rng.integers(1, 6))), in_c=int(rng.integers(1, 6)),
             out_c=int(rng.integers(1, 6)), kernel=(kh, kw), stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
             padding=str(rng.choice(["SAME", "VALID"])), per_channel=bool(rng.integers(2)))))
+    for k in range(8):
+        kh, kw = int(rng.integers(1, 5)), int(rng.integers(2, 5))  # 1x1 would take the 1x1 kernel
+        dh = int(rng.choice([1, 1, 2]))
+        C.append((f"conv_direct_rand{k}", conv(
+            rng, batches=int(rng.integers(1, 3)), in_hw=(int(rng.integers((kh - 1) * dh + 1, 11)), int(rng.integers(kw, 11))),
+            in_c=4 * int(rng.integers(1, 5)), out_c=int(rng.integers(1, 8)), kernel=(kh, kw),
+            stride=(int(rng.integers(1, 3)), int(rng.integers(1, 3))), dilation=(dh, 1),
+            padding=str(rng.choice(["SAME", "VALID"])), per_channel=bool(rng.integers(2)),
+            activation_fn=str(rng.choice(["NONE", "RELU"]))), {"variant": "direct"}))
+    for k in range(8):
+        same = k % 2 == 0
+        opts = {"inplace": True} if same else {}
+        if k % 4 == 3:
+            opts["variant"] = "channel"
+        pad = "SAME" if same else str(rng.choice(["SAME", "VALID"]))
+        lo = 1 if pad == "SAME" else 3
+        C.append((f"dw3x3_rand{k}", dw(
+            rng, batches=int(rng.integers(1, 3)), in_hw=(int(rng.integers(lo, 11)), int(rng.integers(lo, 11))),
+            in_c=4 * int(rng.integers(1, 5)), stride=(1, 1) if same else (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+            padding=pad, per_channel=bool(rng.integers(2)),
+            activation_fn=str(rng.choice(["NONE", "RELU", "RELU6"]))), opts))
     return C
 
 
 # ---- rendering a test program --------------------------------------------------------
 
 
-def _c_array(ctype: str, name: str, data: np.ndarray, const: bool = True) -> str:
+def _c_array(ctype: str, name: str, data: np.ndarray, const: bool = True, align: int = 0) -> str:
     vals = ", ".join(str(int(v)) if int(v) != -(2**31) else "(-2147483647 - 1)" for v in np.asarray(data).ravel())
     n = max(int(np.asarray(data).size), 1)
-    return f"{'static const' if const else 'static'} {ctype} {name}[{n}] = {{{vals or '0'}}};\n"
+    al = f" __attribute__((aligned({align})))" if align else ""
+    return f"{'static const' if const else 'static'} {ctype} {name}[{n}]{al} = {{{vals or '0'}}};\n"
 
 
-def _render_case(k: int, call: KernelCall, x: np.ndarray, out_bytes: int) -> tuple[str, str]:
-    """Globals and the statement block running case k (its call was lowered with index k)."""
+# scratch alignment each kernel is promised (the generator's arena gives 4)
+SCRATCH_ALIGN = {"mcu_depthwise_conv_3x3_s8": 1}
+
+
+def _render_case(k: int, call: KernelCall, x: np.ndarray, out_bytes: int, inplace: bool = False) -> tuple[str, str]:
+    """Globals and the statement block running case k (its call was lowered
+    with index k); its output is then in out{k}."""
     g = []
     for c in call.consts:
-        g.append(_c_array(c.ctype, c.name, c.data))
+        g.append(_c_array(c.ctype, c.name, c.data, align=c.align))
     fields = "".join(f"    .{f} = {v},\n" for f, v in call.params_init.items())
     g.append(f"static const {call.params_type} l{k}_params = {{\n{fields}}};\n")
-    g.append(_c_array("int8_t", f"in{k}", x))
-    g.append(f"static int8_t out{k}[{out_bytes}];\n")
+    if inplace:
+        assert call.inplace_input == 0 and x.size == out_bytes, f"case {k}: {call.func} cannot run in place here"
+        g.append(_c_array("int8_t", f"out{k}", x, const=False, align=4))
+        src = f"out{k}"
+    else:
+        g.append(_c_array("int8_t", f"in{k}", x, align=4))
+        g.append(f"static int8_t out{k}[{out_bytes}] __attribute__((aligned(4)));\n")
+        src = f"in{k}"
     scratch = "((int8_t *)0)"
     if call.scratch_bytes:
-        g.append(f"static int8_t scratch{k}[{call.scratch_bytes}];\n")
-        scratch = f"scratch{k}"
-    args = [a.format(params=f"&l{k}_params", in0=f"in{k}", out0=f"out{k}", scratch=scratch) for a in call.args]
+        off = SCRATCH_ALIGN.get(call.func, 4)
+        g.append(f"static int8_t scratch{k}[{call.scratch_bytes + off}] __attribute__((aligned(8)));\n")
+        scratch = f"(scratch{k} + {off})"
+    args = [a.format(params=f"&l{k}_params", in0=src, out0=f"out{k}", scratch=scratch) for a in call.args]
     return "".join(g), f"    {call.func}({', '.join(args)});\n"
 
 
@@ -192,26 +276,32 @@ def _fixedpoint_expected(x, m, s, rounding):
     return np.stack([q, req, sat_hi, rdbp, pot, sq, req], axis=1).astype(np.int32)
 
 
+def _lower(g, k: int, opts: dict, rounding: str = "double") -> KernelCall:
+    op = g.operators[0]
+    return lower_conv.LOWER[op.kind](g, op, k, rounding=rounding, **{o: v for o, v in opts.items() if o != "inplace"})
+
+
 def _lower_cases(cases, rounding: str, seed: int = 99):
     """(calls, inputs, reference outputs); case k is lowered with index k so
     the constant names l{k}_... never clash."""
     calls, xs, refs = [], [], []
     rng = np.random.default_rng(seed)
-    for k, (name, g) in enumerate(cases):
-        op = g.operators[0]
-        calls.append(lower_conv.LOWER[op.kind](g, op, k, rounding=rounding))
+    for k, (name, g, opts) in enumerate(cases):
+        calls.append(_lower(g, k, opts, rounding))
         xs.append(so.random_input(rng, g, spread=SPREAD if "left_shift" in name else None))
         refs.append(interpreter.run(g, [xs[-1]], rounding)[0])
     return calls, xs, refs
 
 
-def _render_program(calls, xs, refs, target: str) -> str:
+def _render_program(calls, xs, refs, target: str, inplace=None) -> str:
     """target "host": main(argv[1]) writes every output to a file.
     target "qemu": mcugen_harness_invoke() for boards/qemu/main.c; layer mark
-    2k opens case k's kernel call, 2k+1 the copy of its output."""
+    2k opens case k's kernel call, 2k+1 the copy of its output.
+    inplace[k]: case k runs with its output over its input."""
     glob, blocks = [], []
+    inplace = inplace or [False] * len(calls)
     for k, (call, x, y) in enumerate(zip(calls, xs, refs)):
-        gl, body = _render_case(k, call, x, y.size)
+        gl, body = _render_case(k, call, x, y.size, inplace[k])
         glob.append(gl)
         if target == "host":
             blocks.append(body + f"    fwrite(out{k}, 1, {y.size}, f);\n")
@@ -244,10 +334,14 @@ def _split_outputs(raw: np.ndarray, refs):
     return got, raw[at:].view(np.int32).reshape(-1, 7)
 
 
+def _inplace(cases) -> list[bool]:
+    return [bool(opts.get("inplace")) for _, _, opts in cases]
+
+
 def _build_and_run(tmp: Path, config: str, cases, rounding: str):
     flags, _ = CONFIGS[config]
     calls, xs, refs = _lower_cases(cases, rounding)
-    (tmp / "main.c").write_text(_render_program(calls, xs, refs, "host"))
+    (tmp / "main.c").write_text(_render_program(calls, xs, refs, "host", _inplace(cases)))
     sources = sorted({s for c in calls for s in c.sources})
     exe = tmp / "kernels"
     cmd = ["gcc", *WARN, *flags, f"-I{INC}", f"-I{SRC}", str(tmp / "main.c"), *[str(SRC / s) for s in sources], "-o", str(exe)]
@@ -272,25 +366,88 @@ def test_kernels_bit_exact(config, tmp_path):
     # the outputs must not be degenerate, or the comparison proves little
     varied = [np.unique(y).size > 8 for y in refs if y.size >= 24]
     assert sum(varied) > 0.85 * len(varied)
-    for (name, _), call, y in zip(CASES, calls, refs):
+    for (name, g, opts), call, y in zip(CASES, calls, refs):
         if "left_shift" in name:
-            sh = next(c.data for c in call.consts if c.name.endswith("_rq")).reshape(-1, 3)[:, 1]
+            sh = lower_conv.requant_table(*_rq_of(g), 0).reshape(-1, 3)[:, 1]
             assert (sh + 100).max() > 0, name  # a slow-form triple holding a left shift
+            assert call.params_init["rq_fast"] == 0, name
             assert np.mean((y == 127) | (y == -128)) < 0.3, name
+        if opts.get("inplace"):
+            assert call.inplace_input == 0, name
+    # the forced variants really ran
+    funcs = {name: call.func for (name, _, _), call in zip(CASES, calls)}
+    assert {f for n, f in funcs.items() if n.startswith("conv_direct")} == {"mcu_conv2d_direct_s8"}
+    assert {f for n, f in funcs.items() if n.startswith("dw_ch4")} == {"mcu_depthwise_conv_3x3_ch4_s8"}
+    assert {f for n, f in funcs.items() if n.startswith("dw_channel")} == {"mcu_depthwise_conv_3x3_s8"}
+    assert funcs["dw_general_forced"] == funcs["dw_scratch_too_small"] == "mcu_depthwise_conv_s8"
+
+
+def _rq_of(g):
+    from mcugen.params import nn as P
+    op = g.operators[0]
+    p = P.fully_connected_params(g, op) if op.kind == "FULLY_CONNECTED" else P.conv_params(g, op)
+    return p.multiplier, p.shift
 
 
 def test_kernel_choice_follows_shape():
-    picks = {name: lower_conv.LOWER[g.operators[0].kind](g, g.operators[0], 0).func for name, g in CASES}
-    assert picks["conv_first_3ch_s2"] == "mcu_conv2d_s8"
-    assert picks["conv_1x1_s2_odd"] == "mcu_conv2d_1x1_s8"
-    assert picks["conv_grouped_1x1"] == "mcu_conv2d_s8"
-    assert picks["dw3x3_s2"] == "mcu_depthwise_conv_3x3_s8"
-    assert picks["dw_dm2"] == "mcu_depthwise_conv_s8"
-    assert picks["dw_dilated"] == "mcu_depthwise_conv_s8"
-    g = dict(CASES)["conv_1xN_inplace"]
-    assert lower_conv.LOWER["CONV_2D"](g, g.operators[0], 0).scratch_bytes == 0
-    g = dict(CASES)["conv_1xN_same"]
-    assert lower_conv.LOWER["CONV_2D"](g, g.operators[0], 0).scratch_bytes == 2 * 3 * 5
+    picks = {name: _lower(g, 0, opts) for name, g, opts in CASES}
+    func = {name: c.func for name, c in picks.items()}
+    assert func["conv_first_3ch_s2"] == "mcu_conv2d_s8"  # in_c % 4 != 0: im2col
+    assert func["conv_1x1_s2_odd"] == "mcu_conv2d_1x1_s8"
+    assert func["conv_grouped_1x1"] == "mcu_conv2d_s8"
+    assert func["conv_direct_scratch0"] == "mcu_conv2d_direct_s8" and picks["conv_direct_scratch0"].scratch_bytes == 0
+    assert func["dw3x3_s2"] == "mcu_depthwise_conv_3x3_s8"  # 5 channels: one at a time
+    assert func["dw_ch4_s2"] == "mcu_depthwise_conv_3x3_ch4_s8"
+    assert func["dw_dm2"] == "mcu_depthwise_conv_s8"
+    assert func["dw_dilated"] == "mcu_depthwise_conv_s8"
+    assert picks["conv_1xN_inplace"].scratch_bytes == 0
+    assert picks["conv_1xN_same"].scratch_bytes == 2 * 3 * 5
+    # in place exactly when the depthwise output has the input's shape
+    assert picks["dw_ch4_s1_inplace"].inplace_input == 0 and picks["dw_channel_inplace"].inplace_input == 0
+    assert picks["dw_ch4_s2"].inplace_input is None and picks["dw3x3_valid"].inplace_input is None
+    assert picks["dw_general_forced"].inplace_input is None
+    # tall images run transposed (columns as rows)
+    assert picks["dw_ch4_tall_inplace"].params_init["transposed"] == 1
+    assert picks["dw_channel_tall_inplace"].params_init["transposed"] == 1
+    assert picks["dw_ch4_s1_inplace"].params_init["transposed"] == 0
+
+
+def test_scratch_limit_picks_a_variant_that_fits():
+    rng = np.random.default_rng(5)
+    # a 3x3 convolution: the direct kernel (no scratch) wherever it applies, else im2col
+    g = so.conv2d(rng, in_hw=(16, 16), in_c=8, out_c=8)
+    assert _lower(g, 0, {"variant": "im2col"}).scratch_bytes == 2 * 72
+    for limit in (None, 0, 1000):
+        c = _lower(g, 0, {"scratch_limit": limit})
+        assert (c.func, c.scratch_bytes) == ("mcu_conv2d_direct_s8", 0)
+    g3 = so.conv2d(rng, in_hw=(8, 8), in_c=3, out_c=8)  # in_c % 4 != 0: im2col only
+    assert _lower(g3, 0, {"scratch_limit": 0}).func == "mcu_conv2d_s8"
+    # depthwise: all channels per pass, fewer, the one-channel kernel, then the general one
+    g = so.depthwise(rng, in_hw=(6, 10), in_c=16)
+    full = _lower(g, 0, {})
+    assert full.func == "mcu_depthwise_conv_3x3_ch4_s8" and full.params_init["group_chunk"] == 4
+    assert full.scratch_bytes == lower_conv.dw_ch4_scratch(16, 10, 1)
+    per_group = lower_conv.dw_ch4_scratch(4, 10, 1)
+    for limit, chunk in [(3 * per_group, 2), (2 * per_group, 2), (per_group + 1, 1)]:
+        c = _lower(g, 0, {"scratch_limit": limit})
+        assert (c.func, c.params_init["group_chunk"]) == ("mcu_depthwise_conv_3x3_ch4_s8", chunk)
+        assert c.scratch_bytes <= limit
+    # the other orientation (6 rows of 10, taken as 10 rows of 6) needs less per group
+    per_group_t = lower_conv.dw_ch4_scratch(4, 6, 1)
+    c = _lower(g, 0, {"scratch_limit": per_group_t})
+    assert (c.func, c.params_init["transposed"], c.scratch_bytes) == ("mcu_depthwise_conv_3x3_ch4_s8", 1, per_group_t)
+    c = _lower(g, 0, {"scratch_limit": per_group_t - 1})
+    assert c.func == "mcu_depthwise_conv_3x3_s8" and c.scratch_bytes <= per_group_t - 1 and c.inplace_input == 0
+    assert _lower(g, 0, {"scratch_limit": 10}).func == "mcu_depthwise_conv_s8"
+    assert _lower(g, 0, {"scratch_limit": 10}).scratch_bytes == 0
+
+
+def test_generator_passes_scratch_limit():
+    """generate.lower() re-lowers a call whose scratch exceeds the free
+    bytes at its step; the conv lowerings accept that hint."""
+    import inspect
+    for fn in (lower_conv.lower_conv2d, lower_conv.lower_depthwise):
+        assert "scratch_limit" in inspect.signature(fn).parameters
 
 
 def test_bias_fold_and_pair_layout():
@@ -300,17 +457,30 @@ def test_bias_fold_and_pair_layout():
     assert lay[:8].tolist() == w[0, :4].tolist() + w[1, :4].tolist()
     assert lay[16:20].tolist() == w[0, 8:].tolist() + w[1, 8:].tolist()
     assert lay[20:].tolist() == w[2].tolist()
+    # quad layout: four rows by words, their tails, the rest in pairs
+    w6 = np.arange(-60, 6, dtype=np.int8).reshape(6, 11)
+    q = lower_conv.quad_layout(w6)
+    assert q[:16].tolist() == sum((w6[r, :4].tolist() for r in range(4)), [])
+    assert q[32:44].tolist() == sum((w6[r, 8:].tolist() for r in range(4)), [])
+    assert q[44:].tolist() == lower_conv.pair_layout(w6[4:]).tolist()
+    # the conv stream: biases, pair-layout rows, triples (int32 little-endian)
+    b = np.array([1, -2, 3], np.int32)
+    rq = np.arange(9, dtype=np.int32) - 4
+    st = lower_conv.conv_stream(w6[:3, :8], b, rq)
+    assert st.size == 3 * (8 + 16)
+    assert st[:8].view("<i4").tolist() == [1, -2] and st[24:48].view("<i4").tolist() == rq[:6].tolist()
+    assert st[48:52].view("<i4").tolist() == [3] and st[60:].view("<i4").tolist() == rq[6:].tolist()
     b = lower_conv.fold_bias(np.array([1, 2, 2**31 - 1], np.int32), w, 3)
     assert b[0] == 1 + 3 * int(w[0].astype(int).sum())
     assert b[2] == fp.wrap_int32(2**31 - 1 + 3 * int(w[2].astype(int).sum()))  # wraps like TFLM's int32
 
 
-@pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m0plus", "cortex-m7", "cortex-m33"])
+@pytest.mark.parametrize("cpu", ["cortex-m4", "cortex-m0plus", "cortex-m3", "cortex-m7", "cortex-m33", "cortex-m55"])
 def test_cross_compiles_warning_free(cpu, tmp_path):
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None:
         pytest.skip("arm-none-eabi-gcc is not installed")
-    srcs = sorted({s for _, g in CASES for s in lower_conv.LOWER[g.operators[0].kind](g, g.operators[0], 0).sources})
+    srcs = sorted({s for name, g, opts in CASES for s in _lower(g, 0, opts).sources})
     extra = ["-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"] if cpu == "cortex-m4" else []
     for s in srcs:
         r = subprocess.run([cc, f"-mcpu={cpu}", "-mthumb", *extra, "-O2", *WARN, f"-I{INC}", f"-I{SRC}", "-c",
@@ -320,7 +490,7 @@ def test_cross_compiles_warning_free(cpu, tmp_path):
 
 def _check(cases, calls, refs, got, fixed, fixed_expected):
     bad = []
-    for (name, _), call, y, z in zip(cases, calls, refs, got):
+    for (name, _, _), call, y, z in zip(cases, calls, refs, got):
         if not np.array_equal(y, z):
             diff = np.abs(y.astype(np.int32) - z.astype(np.int32))
             bad.append(f"{name} ({call.func}): {int((diff > 0).sum())}/{y.size} differ, max {int(diff.max())}")
@@ -343,7 +513,7 @@ def test_dsp_path_bit_exact_on_cortex_m4_qemu(m4_toolchain, rounding, tmp_path):
     """The real SXTB16/SMLAD code (and the M4's requantization), on QEMU mps2-an386."""
     qemu = m4_toolchain
     calls, xs, refs = _lower_cases(CASES, rounding)
-    (tmp_path / "cases.c").write_text(_render_program(calls, xs, refs, "qemu"))
+    (tmp_path / "cases.c").write_text(_render_program(calls, xs, refs, "qemu", _inplace(CASES)))
     fx, fm, fs = _fixedpoint_inputs()
     out_bytes = sum(y.size for y in refs) + fx.size * 28
     sources = [tmp_path / "cases.c", *[SRC / s for s in sorted({s for c in calls for s in c.sources})]]
@@ -359,14 +529,31 @@ def test_dsp_path_bit_exact_on_cortex_m4_qemu(m4_toolchain, rounding, tmp_path):
 
 # representative MLPerf Tiny layers and the most instructions per MAC each may
 # take on the M4 (CMSIS-NN needs ~8 for depthwise 3x3, 4.8-6.1 for first
-# convolutions, ~2.2 for FULLY_CONNECTED); measured values are 10-25% lower
+# convolutions, ~2.1 for k x k and 1x1 convolutions, ~2.2 for
+# FULLY_CONNECTED); the bounds are the measured values plus 8%
 PERF = [
-    ("vww_first_conv_3ch", lambda r: so.conv2d(r, in_hw=(32, 32), in_c=3, out_c=8, stride=(2, 2), activation_fn="RELU6"), 4.2),
-    ("kws_1x1_64", lambda r: so.conv2d(r, in_hw=(25, 5), in_c=64, out_c=64, kernel=(1, 1), activation_fn="RELU"), 2.3),
-    ("ic01_conv3x3_16", lambda r: so.conv2d(r, in_hw=(16, 16), in_c=16, out_c=16, activation_fn="RELU"), 2.2),
-    ("vww_dw3x3_s1", lambda r: so.depthwise(r, in_hw=(24, 24), in_c=16, activation_fn="RELU6"), 5.2),
-    ("kws_dw3x3_s1", lambda r: so.depthwise(r, in_hw=(25, 5), in_c=64, activation_fn="RELU"), 7.2),
-    ("ad01_fc", lambda r: so.fully_connected(r, in_depth=640, out_depth=128, activation_fn="RELU"), 2.1),
+    # MLPerf Tiny's quantization: fused ReLUs end at the int8 range (output zero point -128)
+    ("vww_first_conv_3ch", lambda r: so.conv2d(r, in_hw=(32, 32), in_c=3, out_c=8, stride=(2, 2), activation_fn="RELU",
+                                               out_zp=-128), {}, 3.00),
+    ("kws_1x1_64", lambda r: so.conv2d(r, in_hw=(25, 5), in_c=64, out_c=64, kernel=(1, 1), activation_fn="RELU",
+                                       out_zp=-128), {}, 1.70),
+    ("vww_1x1_8_16", lambda r: so.conv2d(r, in_hw=(16, 16), in_c=8, out_c=16, kernel=(1, 1)), {}, 3.25),
+    ("ic01_conv3x3_16_im2col", lambda r: so.conv2d(r, in_hw=(16, 16), in_c=16, out_c=16), {"variant": "im2col"}, 1.70),
+    ("ic01_conv3x3_16_direct", lambda r: so.conv2d(r, in_hw=(32, 32), in_c=16, out_c=16), {"scratch_limit": 0}, 1.60),
+    ("vww_dw3x3_s1", lambda r: so.depthwise(r, in_hw=(24, 24), in_c=16, activation_fn="RELU", out_zp=-128),
+     {"inplace": True}, 3.30),
+    ("vww_dw3x3_s2", lambda r: so.depthwise(r, in_hw=(24, 24), in_c=32, stride=(2, 2), padding="VALID"), {}, 4.05),
+    ("vww_dw3x3_6x6", lambda r: so.depthwise(r, in_hw=(6, 6), in_c=128), {"inplace": True}, 3.75),
+    ("kws_dw3x3_s1", lambda r: so.depthwise(r, in_hw=(25, 5), in_c=64), {"inplace": True, "scratch_limit": 8000}, 3.35),
+    ("kws_dw3x3_one_channel", lambda r: so.depthwise(r, in_hw=(25, 5), in_c=64),
+     {"inplace": True, "variant": "channel"}, 4.45),
+    ("ad01_fc_640", lambda r: so.fully_connected(r, in_depth=640, out_depth=128), {}, 1.55),
+    ("ad01_fc_128", lambda r: so.fully_connected(r, in_depth=128, out_depth=128), {}, 1.60),
+    # a clamp narrower than int8 (ReLU6 with a zero point inside the range): the bytewise clamp
+    ("conv3x3_relu6_clamp", lambda r: so.conv2d(r, in_hw=(16, 16), in_c=16, out_c=16, activation_fn="RELU6",
+                                                out_zp=-20), {"variant": "im2col"}, 1.75),
+    ("dw3x3_relu6_clamp", lambda r: so.depthwise(r, in_hw=(24, 24), in_c=16, activation_fn="RELU6", out_zp=-20),
+     {"inplace": True}, 3.50),
 ]
 
 
@@ -376,9 +563,9 @@ def test_instructions_per_mac_on_cortex_m4(m4_toolchain, tmp_path):
     spill in an inner loop."""
     qemu = m4_toolchain
     rng = np.random.default_rng(3)
-    cases = [(name, make(rng)) for name, make, _ in PERF]
+    cases = [(name, make(rng), opts) for name, make, opts, _ in PERF]
     calls, xs, refs = _lower_cases(cases, "double")
-    (tmp_path / "cases.c").write_text(_render_program(calls, xs, refs, "qemu"))
+    (tmp_path / "cases.c").write_text(_render_program(calls, xs, refs, "qemu", _inplace(cases)))
     fx, _, _ = _fixedpoint_inputs()
     out_bytes = sum(y.size for y in refs) + fx.size * 28
     sources = [tmp_path / "cases.c", *[SRC / s for s in sorted({s for c in calls for s in c.sources})]]
@@ -389,9 +576,10 @@ def test_instructions_per_mac_on_cortex_m4(m4_toolchain, tmp_path):
     got, _ = _split_outputs(np.frombuffer(raw, dtype=np.int8), refs)
     per_call = counts.per_layer[0]
     report = []
-    for k, ((name, _, bound), call, y, z) in enumerate(zip(PERF, calls, refs, got)):
+    for k, ((name, _, _, bound), call, y, z) in enumerate(zip(PERF, calls, refs, got)):
         assert np.array_equal(y, z), name
         ipm = per_call[2 * k] / call.macs
-        report.append(f"{name}: {ipm:.2f} instr/MAC (bound {bound})")
-        assert ipm < bound, "\n".join(report)
+        report.append(f"{name} ({call.func}): {ipm:.2f} instr/MAC (bound {bound})")
     print("\n".join(report))
+    for (name, _, _, bound), line in zip(PERF, report):
+        assert float(line.split(": ")[1].split()[0]) < bound, "\n".join(report)

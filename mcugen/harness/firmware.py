@@ -1,11 +1,14 @@
 """The `qemu` engine: a generated model built as bare-metal firmware for a
 board and run under QEMU, with exact instruction counts.
 
-The generated library plus a few lines of glue (mcugen_harness_invoke ->
-NAME_invoke_multi) are linked with the harness in boards/qemu. Builds are
-cached by a hash of everything that goes into them (generated files, glue,
-harness, linker scripts, flags, compiler version), so a second run of the same
-model on the same board only starts QEMU.
+The generated library is compiled once per board into objects
+(compile_library); those very objects, plus a few lines of glue
+(mcugen_harness_invoke -> NAME_invoke_multi), are linked with the harness in
+boards/qemu, and linked alone for the board budget (budget.link_library), so
+the model's flash and RAM reported here, by `generate --board` and by the
+benchmarks are one figure. Builds are cached by a hash of everything that goes
+into them (generated files, glue, harness, linker scripts, flags, compiler
+version), so a second run of the same model on the same board only starts QEMU.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from . import qemu
 # ".rodata.mcugen_weights" lands in .rodata; both are flash.
 FLASH_KINDS = ("text", "rodata", "data")
 RAM_KINDS = ("data", "bss")
+# Folder of the model library's objects: link maps name them by it.
+OBJ_DIR = "mcugen_obj"
 
 
 def cache_root() -> Path:
@@ -83,7 +88,12 @@ class Firmware:
     out_specs: list[tuple[tuple[int, ...], np.dtype, int]]
     profile: bool
     sizes: dict[str, int]  # whole firmware (size_of)
-    model_sizes: dict[str, int]  # the model library alone: firmware minus a harness-only build
+    # The model library as shipped (no profile marks), linked alone: budget.link_library.
+    model_sizes: dict[str, int]
+    # The same kinds measured in this ELF's link map: the input sections of the
+    # model's objects and of the libgcc/newlib members they pull in.
+    firmware_model_sizes: dict[str, int] = field(default_factory=dict)
+    link: object = None  # budget.LinkedLibrary behind model_sizes
     build_dir: Path = field(default=Path())
 
     @property
@@ -100,6 +110,7 @@ class Firmware:
 
     @property
     def model_ram(self) -> int:
+        """Static RAM (.data + .bss, the arena included); the stack is in link.stack."""
         return sum(self.model_sizes[k] for k in RAM_KINDS)
 
 
@@ -135,14 +146,6 @@ def glue_source(name: str, in_sizes: list[int], out_sizes: list[int]) -> str:
         f"    return {name}_invoke_multi(ins, outs);\n"
         "}\n"
     )
-
-
-STUB_SOURCE = (
-    "/* Harness-only firmware: the model's share of a build is the difference. */\n"
-    "#include <stdint.h>\n"
-    '#include "mcugen_harness.h"\n'
-    "int mcugen_harness_invoke(const int8_t *in, int8_t *out) { (void)in; (void)out; return 0; }\n"
-)
 
 
 def _cached_build(key_parts: list[bytes], files: dict[str, bytes], build) -> Path:
@@ -183,21 +186,52 @@ def _common_key(board: Board, defines: dict, opt: str) -> list[bytes]:
             str(board.qemu_machine).encode(), repr(sorted(defines.items())).encode(), opt.encode()]
 
 
-def _stub_sizes(board: Board, in_bytes: int, out_bytes: int, opt: str) -> dict[str, int]:
-    defines = {"MCUGEN_IN_BYTES": in_bytes, "MCUGEN_OUT_BYTES": out_bytes}
+def library_cflags(board: Board, opt: str = "-O2") -> list[str]:
+    """What qemu.build_firmware compiles with, so the objects are the firmware's."""
+    return [*board.cflags, opt, "-g", "-masm-syntax-unified", "-ffunction-sections", "-fdata-sections", "-Wall"]
+
+
+def library_sources(gen) -> list[str]:
+    return [f"{gen.name}.c", f"{gen.name}_weights.c"] + [f"runtime/src/{s}" for s in gen.report["runtime_sources"]]
+
+
+def compile_library(gen, board: str | Board, opt: str = "-O2", defines: dict | None = None
+                    ) -> tuple[Path, list[str]]:
+    """The generated library compiled for `board`: a cached folder holding gen/
+    (the sources) and OBJ_DIR/<source>.o with its gcc -fstack-usage .su file;
+    returns the folder and the objects' paths inside it."""
+    board = get_board(board)
+    files = {f"gen/{rel}": data for rel, data in gen.files.items() if rel.endswith((".c", ".h"))}
+    srcs = library_sources(gen)
+    flags = library_cflags(board, opt) + qemu._define_flags(defines) + ["-fstack-usage"]
+    objs = [f"{OBJ_DIR}/{s[:-2]}.o" for s in srcs]
 
     def make(d: Path):
-        qemu.build_firmware(board, [d / "stub.c"], defines=defines, out_dir=d, name="stub", opt=opt)
+        gd = d / "gen"
+        inc = [f"-I{gd}", f"-I{gd / 'runtime/include'}", f"-I{gd / 'runtime/src'}"]
+        # one gcc per output folder: objects and .su files land in its cwd
+        by_dir: dict[Path, list[str]] = {}
+        for s, o in zip(srcs, objs):
+            by_dir.setdefault((d / o).parent, []).append(str(gd / s))
+        for cwd, group in by_dir.items():
+            cwd.mkdir(parents=True, exist_ok=True)
+            # the build folder is renamed when done: keep its name out of the debug info
+            cmd = [qemu.CROSS_CC, *flags, f"-fdebug-prefix-map={d}=.", *inc, "-c", *group]
+            res = qemu._run(cmd, f"compiling {gen.name} for {board.name}", 600, cwd=cwd)
+            if res.returncode != 0:
+                raise BuildError(f"arm-none-eabi-gcc failed compiling {gen.name} for {board.name}:\n"
+                                 f"{qemu._tail(res.stderr)}")
 
-    d = _cached_build(_common_key(board, defines, opt) + [b"stub"], {"stub.c": STUB_SOURCE.encode()}, make)
-    return qemu.size_of(d / "stub.elf")
+    d = _cached_build([_cc_version().encode(), repr(flags).encode(), b"library-objects-v2"], files, make)
+    return d, objs
 
 
 def build_model_firmware(graph: ir.Graph, board: str | Board, *, profile: bool = False, name: str | None = None,
                          source: str = "model", opt: str = "-O2", gen=None) -> Firmware:
     """Generate C for `graph` (or use `gen`, a codegen.generate.Generated) and
     build it for `board`'s QEMU machine. Raises BudgetError when the model
-    cannot fit the board's memory."""
+    cannot fit the QEMU machine's memory (_board_fit checks the board's own)."""
+    from .. import budget
     from ..codegen.generate import build as generate_build
 
     board = emulated_board(board)
@@ -208,34 +242,32 @@ def build_model_firmware(graph: ir.Graph, board: str | Board, *, profile: bool =
     in_specs, out_specs = _specs(graph, graph.inputs), _specs(graph, graph.outputs)
     in_bytes, out_bytes = sum(s[2] for s in in_specs), sum(s[2] for s in out_specs)
 
-    files = {f"gen/{rel}": data for rel, data in gen.files.items() if rel.endswith((".c", ".h"))}
-    files["gen/mcugen_glue.c"] = glue_source(gen.name, [s[2] for s in in_specs], [s[2] for s in out_specs]).encode()
     defines = {"MCUGEN_IN_BYTES": in_bytes, "MCUGEN_OUT_BYTES": out_bytes}
     if profile:
         defines["MCUGEN_PROFILE"] = None
-    srcs = [f"gen/{gen.name}.c", f"gen/{gen.name}_weights.c", "gen/mcugen_glue.c"] + \
-        [f"gen/runtime/src/{s}" for s in gen.report["runtime_sources"]]
+    lib_dir, objs = compile_library(gen, board, opt, {"MCUGEN_PROFILE": None} if profile else None)
+    files = {f"gen/{rel}": data for rel, data in gen.files.items() if rel.endswith(".h")}
+    files.update({o: (lib_dir / o).read_bytes() for o in objs})
+    files["gen/mcugen_glue.c"] = glue_source(gen.name, [s[2] for s in in_specs], [s[2] for s in out_specs]).encode()
 
     def make(d: Path):
-        qemu.build_firmware(board, [d / s for s in srcs],
-                            include_dirs=[d / "gen", d / "gen/runtime/include", d / "gen/runtime/src"],
-                            defines=defines, out_dir=d, name="firmware", opt=opt)
+        # --cref: budget.model_part follows which library members the model pulls in
+        qemu.build_firmware(board, [d / o for o in objs] + [d / "gen/mcugen_glue.c"],
+                            include_dirs=[d / "gen", d / "gen/runtime/include"],
+                            defines=defines, out_dir=d, name="firmware", opt=opt, extra_cflags=["-Wl,--cref"])
 
     try:
-        d = _cached_build(_common_key(board, defines, opt), files, make)
+        d = _cached_build(_common_key(board, defines, opt) + [b"objects-v2"], files, make)
     except BuildError as e:
         if "do not fit" in str(e) or "overflow" in str(e):
             # the QEMU machine itself is too small: say so in budget terms
-            from ..budget import check_budget
-
-            check_budget(graph, board, name=gen.name, gen=gen)
+            budget.check_budget(graph, board, name=gen.name, gen=gen)
         raise
     elf = d / "firmware.elf"
-    sizes = qemu.size_of(elf)
-    stub = _stub_sizes(board, in_bytes, out_bytes, opt)
-    model_sizes = {k: max(sizes[k] - stub[k], 0) for k in sizes}
+    link = budget.link_library(gen, board, opt)
     return Firmware(elf=elf, board=board, name=gen.name, report=gen.report, in_specs=in_specs, out_specs=out_specs,
-                    profile=profile, sizes=sizes, model_sizes=model_sizes, build_dir=d)
+                    profile=profile, sizes=qemu.size_of(elf), model_sizes=dict(link.sizes),
+                    firmware_model_sizes=budget.model_part(d / "firmware.map", elf), link=link, build_dir=d)
 
 
 # --- running --------------------------------------------------------------------
@@ -322,9 +354,9 @@ def profile_table(fw: Firmware, counts: qemu.InsnCounts, sample: int = 0) -> str
 def _board_fit(graph: ir.Graph, fw: Firmware) -> None:
     """Refuse to report a run on a board the model cannot fit (a hardware
     board emulated on a bigger QEMU machine)."""
-    from ..budget import fit_from_sizes
+    from ..budget import fit_from_link
 
-    fit = fit_from_sizes(graph, fw.board, fw.report, fw.model_sizes, measured=True)
+    fit = fit_from_link(graph, fw.board, fw.report, fw.link)
     if not fit.fits:
         raise BudgetError(fit.message())
 
@@ -344,6 +376,7 @@ def run_batch(graph: ir.Graph, model_path, batch: list[np.ndarray], board: str |
         "sizes": dict(fw.sizes),
         "model_sizes": dict(fw.model_sizes),
         "model_flash_bytes": fw.model_flash, "model_ram_bytes": fw.model_ram,
+        "model_stack_bytes": fw.link.stack, "firmware_model_sizes": dict(fw.firmware_model_sizes),
         "arena_bytes": fw.report["arena_bytes"], "macs": fw.report["macs"],
         "elf": str(fw.elf),
     }

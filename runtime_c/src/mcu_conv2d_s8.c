@@ -77,8 +77,7 @@ static const int8_t *column(const geom_t *q, int32_t iy0, int32_t ix0, int8_t *b
     return buf;
 }
 
-void mcu_conv2d_s8(const mcu_conv2d_params_s8 *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                   int8_t *out, int8_t *scratch)
+void mcu_conv2d_s8(const mcu_conv2d_params_s8 *p, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch)
 {
     const int32_t cg = p->in_c / p->groups, og = p->out_c / p->groups, oc = p->out_c;
     const int32_t depth = p->col_len, ow = p->out_w, sh = p->stride_h, sw = p->stride_w;
@@ -105,20 +104,21 @@ void mcu_conv2d_s8(const mcu_conv2d_params_s8 *p, const int8_t *in, const int8_t
     q.in_place = q.contiguous && p->k_h == 1 && depth == q.row_bytes;
     q.zp = (int8_t)p->input_zp;
     if (scratch != NULL) fill_s8(scratch, 0, 2 * depth); /* the rounding bytes meet zero weights */
-    gm.rq_step = 3;
     gm.rows = og;
-    gm.depth = depth;
+    gm.n_seg = 1;
+    gm.seg_len = depth;
+    gm.seg_step = 0;
     gm.act_min = p->act_min;
     gm.act_max = p->act_max;
+    gm.rq_fast = p->rq_fast;
     for (b = 0; b < p->batches; ++b) {
         int8_t *dst = out + b * n_pix * oc;
         for (g = 0; g < p->groups; ++g) {
             /* output pixels in pairs; (iy, ix) walk along without divisions */
             int32_t ox = 0, iy = -p->pad_h, ix = -p->pad_w;
             q.img = in + b * p->in_h * p->in_w * p->in_c + g * cg;
-            gm.w = w + g * og * depth;
-            gm.bias = bias + g * og;
-            gm.rq = p->rq + 3 * g * og;
+            gm.w = w + g * MCU_CONV_STREAM_BYTES(og, depth);
+            mcu_nn_gemm_s8_prepare(&gm);
             for (pix = 0; pix + 1 < n_pix; pix += 2) {
                 const int8_t *c0 = column(&q, iy, ix, buf0), *c1;
                 if (++ox == ow) {
@@ -136,10 +136,10 @@ void mcu_conv2d_s8(const mcu_conv2d_params_s8 *p, const int8_t *in, const int8_t
                 } else {
                     ix += sw;
                 }
-                mcu_nn_gemm_s8(&gm, c0, c1, 0, 0, dst + pix * oc + g * og, dst + (pix + 1) * oc + g * og);
+                mcu_nn_gemm_s8(&gm, c0, c1, dst + pix * oc + g * og, dst + (pix + 1) * oc + g * og);
             }
             if (pix < n_pix)
-                mcu_nn_gemm_s8(&gm, column(&q, iy, ix, buf0), NULL, 0, 0, dst + pix * oc + g * og, NULL);
+                mcu_nn_gemm_s8(&gm, column(&q, iy, ix, buf0), NULL, dst + pix * oc + g * og, NULL);
         }
     }
 }

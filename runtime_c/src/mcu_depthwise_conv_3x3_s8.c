@@ -1,17 +1,24 @@
 /* mcu_depthwise_conv_3x3_s8.c - DEPTHWISE_CONV_2D fast path for 3x3 kernels
- * with depth multiplier 1 and no dilation (any stride and padding).
+ * with depth multiplier 1 and no dilation (any stride and padding), correct
+ * in place (out == in) as well.
  *
  * NHWC puts a channel's neighbouring pixels in_c bytes apart, which is why
  * channel-interleaved depthwise code spends ~8 instructions per MAC on an M4.
- * Here one channel is processed at a time, in bands of output rows: the
- * input rows a band needs are copied once into int16 rows (the padding
- * holds the zero point), a tap pair is then one word load and one SMLAD,
- * and the band's accumulators are requantized in one pass whose constants
- * stay in registers. With stride 1 two neighbouring outputs share their
- * loads: out[x] takes (r[x], r[x+1]) and r[x+2], out[x+1] takes r[x+1] and
- * (r[x+2], r[x+3]). The code generator sizes the bands (p->band_rows) to
- * the scratch it grants; a band as tall as the image makes each channel
- * three straight loops, which is what narrow images need.
+ * Here one channel is processed at a time, one output row at a time, from a
+ * line buffer of three int16 input rows (the padding holds the zero point):
+ * a tap pair is then one word load and one SMLAD, and each result is
+ * requantized and stored at once. The three rows are interleaved word by
+ * word (word 3j + s holds elements 2j, 2j+1 of the row in slot s), so one
+ * pointer with fixed offsets reads all three; input row r lives in slot
+ * r mod 3 and the kernel rows are matched to the slots for each output row.
+ *
+ * In place: output row y overwrites input row y of its channel only after
+ * input rows up to y + 1 are in the line buffer, and later rows are read
+ * from the input before anything overwrites them (stride 1, same size).
+ *
+ * Narrow images (kws: 25 x 5) run transposed (p->transposed): image columns
+ * are the rows, so the inner loop is long. The code generator transposes
+ * the 3x3 kernels to match.
  */
 #include <stdint.h>
 #include <string.h>
@@ -19,186 +26,238 @@
 #include "mcu_dot_s8.h"
 #include "mcu_nn_conv.h"
 
-/* int16/int32 rows live in the int8 scratch; memcpy keeps the accesses free
- * of aliasing and alignment assumptions and compiles to single loads/stores. */
-static inline int32_t ld16(const int8_t *row, int32_t j)
-{
-    int16_t v;
-    memcpy(&v, row + 2 * j, 2);
-    return v;
-}
-
-static inline int32_t ld16x2(const int8_t *row, int32_t j)
+/* The line buffer is int8 scratch of any alignment: words go through memcpy
+ * (single LDR/STR on Cortex-M3 and later). Word i is at buf + 4 * i. */
+static inline int32_t ld32(const int8_t *buf, int32_t i)
 {
     int32_t v;
-    memcpy(&v, row + 2 * j, 4);
+    memcpy(&v, buf + 4 * i, 4);
     return v;
 }
 
-static inline void st16(int8_t *row, int32_t j, int32_t v)
-{
-    const int16_t h = (int16_t)v;
-    memcpy(row + 2 * j, &h, 2);
-}
-
-static inline void st32(int8_t *buf, int32_t j, int32_t v) { memcpy(buf + 4 * j, &v, 4); }
-
-static inline int32_t ld32(const int8_t *buf, int32_t j)
-{
-    int32_t v;
-    memcpy(&v, buf + 4 * j, 4);
-    return v;
-}
+static inline void st32(int8_t *buf, int32_t i, int32_t v) { memcpy(buf + 4 * i, &v, 4); }
 
 static inline int32_t pair16(int32_t lo, int32_t hi)
 {
     return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
 }
 
-/* Writes the in-image part of a row buffer: input row iy of channel c at
- * elements [pad_w, pad_w + n), or the zero point for rows outside the image.
- * The padding columns around it hold the zero point from the start. */
-static void fill_row(const int8_t *img, int32_t c_n, int32_t in_w, int32_t in_h, int32_t iy, int32_t zp,
-                     int8_t *row, int32_t pad_w, int32_t n)
+/* element e of the row in slot s */
+static inline int32_t elem(const int8_t *buf, int32_t s, int32_t e)
 {
-    int32_t j;
-    row += 2 * pad_w;
-    if (iy < 0 || iy >= in_h) {
-        for (j = 0; j < n; ++j) st16(row, j, zp);
+    const uint32_t v = (uint32_t)ld32(buf, 3 * (e >> 1) + s);
+    return (int32_t)(int16_t)(uint16_t)((e & 1) ? v >> 16 : v);
+}
+
+/* Writes an input row into the slot whose first word is buf[0] (words 0, 3,
+ * 6, ...): element e holds src[(e - pad) * in_cs] for 0 <= e - pad < n_in,
+ * else the zero point; src == NULL: a row outside the image. */
+static void fill_row(int8_t *buf, const int8_t *src, int32_t in_cs, int32_t n_in, int32_t pad, int32_t n_words,
+                     int32_t zp)
+{
+    const int32_t zz = pair16(zp, zp), end_in = pad + n_in;
+    int32_t j = 0;
+    if (src == NULL) {
+        for (; j < n_words; ++j) st32(buf, 3 * j, zz);
         return;
     }
-    img += iy * in_w * c_n;
-    for (j = 0; j + 4 <= n; j += 4) {
-        st16(row, j, img[0]);
-        st16(row, j + 1, img[c_n]);
-        st16(row, j + 2, img[2 * c_n]);
-        st16(row, j + 3, img[3 * c_n]);
-        img += 4 * c_n;
+    for (; j < n_words && 2 * j + 1 < pad; ++j) st32(buf, 3 * j, zz);
+    if (j < n_words && 2 * j < pad) {
+        /* the word straddling the left edge: element 2j + 1 is x = 0 */
+        st32(buf, 3 * j, pair16(zp, n_in > 0 ? src[0] : zp));
+        ++j;
     }
-    for (; j < n; ++j) {
-        st16(row, j, *img);
-        img += c_n;
+    {
+        /* whole words inside the image */
+        const int32_t end = mcu_min_s32(n_words, end_in >> 1);
+        if (j < end) {
+            const int8_t *x = src + (2 * j - pad) * in_cs;
+            for (; j < end; ++j) {
+                st32(buf, 3 * j, pair16(x[0], x[in_cs]));
+                x += 2 * in_cs;
+            }
+        }
+    }
+    for (; j < n_words; ++j) {
+        const int32_t e = 2 * j;
+        st32(buf, 3 * j, pair16(e < end_in ? src[(e - pad) * in_cs] : zp, zp));
     }
 }
 
-/* One output row of one channel: the MACs into the int32 row `acc`. kw holds
- * the kernel rows as int16 pairs (w0, w1), (w1, w2) for the DSP build, the
- * nine taps otherwise. */
-static void mac_row(const int8_t *r0, const int8_t *r1, const int8_t *r2, const int32_t *kw, int32_t bias,
-                    int32_t ow, int32_t sw, int8_t *acc)
+/* Per-row constants, in the order the row loops read them: for slots 0, 1,
+ * 2 the int16 weight pairs (w0, w1), (w1, w2) of the kernel row that slot
+ * holds, then bias and the requantization triple. */
+enum { KT_BIAS = 6, KT_M = 7, KT_SH = 8, KT_ADD = 9, KT_N = 10 };
+
+/* One output row in C (any stride): the reference for the assembly loops
+ * and the whole path elsewhere. */
+static void row_c(const int8_t *buf, const int32_t *kt, int32_t ow, int32_t sw, int8_t *out, int32_t out_cs,
+                  int32_t lo, int32_t hi)
 {
-    int32_t ox = 0;
-#if MCU_SIMD
-    const int32_t a01 = kw[0], a12 = kw[1], b01 = kw[2], b12 = kw[3], c01 = kw[4], c12 = kw[5];
-    if (sw == 1) {
-        for (; ox + 2 <= ow; ox += 2) {
-            int32_t s0 = bias, s1 = bias, u, v;
-            u = ld16x2(r0, ox);
-            v = ld16x2(r0, ox + 2);
-            s0 = mcu_smlad(u, a01, s0);
-            s0 = mcu_smlabt(v, a12, s0);
-            s1 = mcu_smlatb(u, a01, s1);
-            s1 = mcu_smlad(v, a12, s1);
-            u = ld16x2(r1, ox);
-            v = ld16x2(r1, ox + 2);
-            s0 = mcu_smlad(u, b01, s0);
-            s0 = mcu_smlabt(v, b12, s0);
-            s1 = mcu_smlatb(u, b01, s1);
-            s1 = mcu_smlad(v, b12, s1);
-            u = ld16x2(r2, ox);
-            v = ld16x2(r2, ox + 2);
-            s0 = mcu_smlad(u, c01, s0);
-            s0 = mcu_smlabt(v, c12, s0);
-            s1 = mcu_smlatb(u, c01, s1);
-            s1 = mcu_smlad(v, c12, s1);
-            st32(acc, ox, s0);
-            st32(acc, ox + 1, s1);
+    int32_t ox, s;
+    for (ox = 0; ox < ow; ++ox) {
+        const int32_t e = ox * sw;
+        int32_t acc = kt[KT_BIAS];
+        for (s = 0; s < 3; ++s) {
+            const int32_t w01 = kt[2 * s], w12 = kt[2 * s + 1];
+            const int32_t w0 = (int16_t)(uint16_t)(uint32_t)w01, w1 = (int16_t)(uint16_t)((uint32_t)w01 >> 16);
+            const int32_t w2 = (int16_t)(uint16_t)((uint32_t)w12 >> 16);
+            acc += elem(buf, s, e) * w0 + elem(buf, s, e + 1) * w1 + elem(buf, s, e + 2) * w2;
         }
+        *out = mcu_requant3_s8(kt[KT_M], kt[KT_SH], kt[KT_ADD], acc, lo, hi);
+        out += out_cs;
     }
-    for (; ox < ow; ++ox) {
-        const int32_t sx = ox * sw;
-        int32_t s0 = bias;
-        s0 = mcu_smlad(ld16x2(r0, sx), a01, s0);
-        s0 = mcu_smlabt(ld16(r0, sx + 2), a12, s0);
-        s0 = mcu_smlad(ld16x2(r1, sx), b01, s0);
-        s0 = mcu_smlabt(ld16(r1, sx + 2), b12, s0);
-        s0 = mcu_smlad(ld16x2(r2, sx), c01, s0);
-        s0 = mcu_smlabt(ld16(r2, sx + 2), c12, s0);
-        st32(acc, ox, s0);
-    }
+}
+
+#if defined(MCU_DSP_ASM)
+/* rows of slot s at [p, #4s] (pair j) and [p, #12 + 4s] (pair j + 1) */
+#define DW_TAPS1(S, W)                                         \
+    "ldrd   %[wa], %[wb], [%[kt], #" W "]\n\t"                 \
+    "ldr    %[u], [%[p], #" S "*4]\n\t"                        \
+    "ldr    %[v], [%[p], #12+" S "*4]\n\t"                     \
+    "smlad  %[s0], %[u], %[wa], %[s0]\n\t"                     \
+    "smlabt %[s0], %[v], %[wb], %[s0]\n\t"                     \
+    "smlatb %[s1], %[u], %[wa], %[s1]\n\t"                     \
+    "smlad  %[s1], %[v], %[wb], %[s1]\n\t"
+
+#ifdef MCU_SINGLE_ROUNDING
+#define DW_RQ(S)                                               \
+    "smull  %[u], %[v], %[" S "], %[wa]\n\t"                   \
+    "add    %[v], %[v], %[t]\n\t"                              \
+    "asr    %[" S "], %[v], %[wb]\n\t"                         \
+    "ssat   %[" S "], #8, %[" S "]\n\t"
 #else
-    const int32_t k0 = kw[0], k1 = kw[1], k2 = kw[2], k3 = kw[3], k4 = kw[4], k5 = kw[5], k6 = kw[6], k7 = kw[7],
-                  k8 = kw[8];
-    for (; ox < ow; ++ox) {
-        const int32_t sx = ox * sw;
-        int32_t s0 = bias;
-        s0 += ld16(r0, sx) * k0 + ld16(r0, sx + 1) * k1 + ld16(r0, sx + 2) * k2;
-        s0 += ld16(r1, sx) * k3 + ld16(r1, sx + 1) * k4 + ld16(r1, sx + 2) * k5;
-        s0 += ld16(r2, sx) * k6 + ld16(r2, sx + 1) * k7 + ld16(r2, sx + 2) * k8;
-        st32(acc, ox, s0);
-    }
+#define DW_RQ(S)                                               \
+    "and    %[u], %[" S "], #0x80000000\n\t"                   \
+    "add    %[v], %[t], %[" S "], asr #31\n\t"                 \
+    "orr    %[u], %[u], #0x40000000\n\t"                       \
+    "smlal  %[u], %[v], %[" S "], %[wa]\n\t"                   \
+    "asr    %[" S "], %[v], %[wb]\n\t"                         \
+    "ssat   %[" S "], #8, %[" S "]\n\t"
 #endif
+
+/* n2 pairs of outputs, stride 1: out[x] takes (r[x], r[x+1]) and r[x+2],
+ * out[x+1] takes r[x+1] and (r[x+2], r[x+3]) */
+static MCU_ALWAYS_INLINE void row_s1_asm(const int8_t *p, const int32_t *kt, int32_t n2, int8_t *out, int32_t out_cs)
+{
+    int32_t s0, s1, u, v, wa, wb, t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[s0], [%[kt], #24]\n\t"
+        "mov    %[s1], %[s0]\n\t"
+        DW_TAPS1("0", "0") DW_TAPS1("1", "8") DW_TAPS1("2", "16")
+        "ldrd   %[wa], %[wb], [%[kt], #28]\n\t"
+        "ldr    %[t], [%[kt], #36]\n\t"
+        DW_RQ("s0") DW_RQ("s1")
+        "strb   %[s1], [%[out], %[cs]]\n\t"
+        "strb   %[s0], [%[out]]\n\t"
+        "add    %[out], %[out], %[cs], lsl #1\n\t"
+        "add    %[p], %[p], #12\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [s0] "=&r"(s0), [s1] "=&r"(s1), [u] "=&r"(u), [v] "=&r"(v), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t),
+          [p] "+r"(p), [out] "+r"(out), [n] "+r"(n2)
+        : [kt] "r"(kt), [cs] "r"(out_cs)
+        : "cc", "memory");
 }
 
-/* n accumulators of one channel to int8, every `step` bytes of dst */
-static void requant_run(const int8_t *acc, const int32_t *q, int32_t n, int32_t lo, int32_t hi, int8_t *dst,
-                        int32_t step)
+/* stride 2, one output per pass: (r[2x], r[2x+1]) and r[2x+2] */
+#define DW_TAPS2(S, W)                                         \
+    "ldrd   %[wa], %[wb], [%[kt], #" W "]\n\t"                 \
+    "ldr    %[u], [%[p], #" S "*4]\n\t"                        \
+    "ldr    %[v], [%[p], #12+" S "*4]\n\t"                     \
+    "smlad  %[s0], %[u], %[wa], %[s0]\n\t"                     \
+    "smlabt %[s0], %[v], %[wb], %[s0]\n\t"
+
+static MCU_ALWAYS_INLINE void row_s2_asm(const int8_t *p, const int32_t *kt, int32_t n, int8_t *out, int32_t out_cs)
 {
-    const int32_t m = q[0], sh = q[1], add = q[2];
-    int32_t j;
-    if (sh > 0) {
-        /* the fast form, its test hoisted out of the loop */
-        for (j = 0; j < n; ++j) {
-            *dst = mcu_requant3_s8(m, sh, add, ld32(acc, j), lo, hi);
-            dst += step;
-        }
-    } else {
-        for (j = 0; j < n; ++j) {
-            *dst = mcu_requant3_s8(m, sh, add, ld32(acc, j), lo, hi);
-            dst += step;
-        }
-    }
+    int32_t s0, u, v, wa, wb, t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[s0], [%[kt], #24]\n\t"
+        DW_TAPS2("0", "0") DW_TAPS2("1", "8") DW_TAPS2("2", "16")
+        "ldrd   %[wa], %[wb], [%[kt], #28]\n\t"
+        "ldr    %[t], [%[kt], #36]\n\t"
+        DW_RQ("s0")
+        "strb   %[s0], [%[out]]\n\t"
+        "add    %[out], %[out], %[cs]\n\t"
+        "add    %[p], %[p], #12\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b\n\t"
+        : [s0] "=&r"(s0), [u] "=&r"(u), [v] "=&r"(v), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t), [p] "+r"(p),
+          [out] "+r"(out), [n] "+r"(n)
+        : [kt] "r"(kt), [cs] "r"(out_cs)
+        : "cc", "memory");
 }
+#endif
 
 void mcu_depthwise_conv_3x3_s8(const mcu_dw_conv_params_s8 *p, const int8_t *in, const int8_t *w,
                                const int32_t *bias, int8_t *out, int8_t *scratch)
 {
-    const int32_t c_n = p->in_c, in_w = p->in_w, in_h = p->in_h;
-    const int32_t oh = p->out_h, ow = p->out_w, sh = p->stride_h, sw = p->stride_w;
-    const int32_t row_len = MCU_DW3X3_ROW_LEN(ow, sw), pad_w = p->pad_w, zp = p->input_zp;
-    const int32_t band = p->band_rows, band_in = (band - 1) * sh + 3;
-    const int32_t n_in = mcu_max_s32(0, mcu_min_s32(in_w, row_len - pad_w));
-    int8_t *acc = scratch + 2 * band_in * row_len;
-    int32_t b, c, oy0, j;
+    const int32_t c_n = p->in_c, T = p->transposed;
+    /* the problem in processing orientation: rows x cols, element steps */
+    const int32_t rows = T ? p->out_w : p->out_h, cols = T ? p->out_h : p->out_w;
+    const int32_t in_rows = T ? p->in_w : p->in_h, in_cols = T ? p->in_h : p->in_w;
+    const int32_t sr = T ? p->stride_w : p->stride_h, sc = T ? p->stride_h : p->stride_w;
+    const int32_t pr = T ? p->pad_w : p->pad_h, pc = T ? p->pad_h : p->pad_w;
+    const int32_t in_rs = T ? c_n : p->in_w * c_n, in_cs = T ? p->in_w * c_n : c_n;
+    const int32_t out_rs = T ? c_n : p->out_w * c_n, out_cs = T ? p->out_w * c_n : c_n;
+    const int32_t n_words = MCU_DW3X3_WORDS(cols, sc), zp = p->input_zp, lo = p->act_min, hi = p->act_max;
+#if defined(MCU_DSP_ASM)
+    const int32_t asm_ok = p->rq_fast && lo == -128 && hi == 127; /* the loops clamp with SSAT */
+#endif
+    int8_t *buf = scratch;
+    int32_t b, c, oy, j;
 
-    for (j = 0; j < band_in * row_len; ++j) st16(scratch, j, zp);
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *img = in + b * in_h * in_w * c_n;
-        int8_t *out_img = out + b * oh * ow * c_n;
+        const int8_t *img = in + b * p->in_h * p->in_w * c_n;
+        int8_t *out_img = out + b * p->out_h * p->out_w * c_n;
         for (c = 0; c < c_n; ++c) {
             const int8_t *k = w + 9 * c;
-            int32_t kw[9];
-#if MCU_SIMD
-            kw[0] = pair16(k[0], k[1]);
-            kw[1] = pair16(k[1], k[2]);
-            kw[2] = pair16(k[3], k[4]);
-            kw[3] = pair16(k[4], k[5]);
-            kw[4] = pair16(k[6], k[7]);
-            kw[5] = pair16(k[7], k[8]);
-#else
-            for (j = 0; j < 9; ++j) kw[j] = k[j];
-#endif
-            for (oy0 = 0; oy0 < oh; oy0 += band) {
-                const int32_t nb = mcu_min_s32(band, oh - oy0), rows = (nb - 1) * sh + 3;
-                const int32_t iy0 = oy0 * sh - p->pad_h;
-                const int8_t *r = scratch;
-                for (j = 0; j < rows; ++j)
-                    fill_row(img + c, c_n, in_w, in_h, iy0 + j, zp, scratch + 2 * j * row_len, pad_w, n_in);
-                for (j = 0; j < nb; ++j) {
-                    mac_row(r, r + 2 * row_len, r + 4 * row_len, kw, bias[c], ow, sw, acc + 4 * j * ow);
-                    r += 2 * sh * row_len;
+            /* kt[r]: the constants for output rows whose first input row is
+             * r mod 3, i.e. slot j holds kernel row (j - r) mod 3 */
+            int32_t kc[6], kt[3][KT_N];
+            int32_t next = -pr, slot = ((-pr % 3) + 3) % 3, rot = slot, r;
+            for (j = 0; j < 3; ++j) {
+                kc[2 * j] = pair16(k[3 * j], k[3 * j + 1]);
+                kc[2 * j + 1] = pair16(k[3 * j + 1], k[3 * j + 2]);
+            }
+            for (r = 0; r < 3; ++r) {
+                for (j = 0; j < 3; ++j) {
+                    const int32_t kr = j - r < 0 ? j - r + 3 : j - r;
+                    kt[r][2 * j] = kc[2 * kr];
+                    kt[r][2 * j + 1] = kc[2 * kr + 1];
                 }
-                requant_run(acc, p->rq + 3 * c, nb * ow, p->act_min, p->act_max, out_img + oy0 * ow * c_n + c, c_n);
+                kt[r][KT_BIAS] = bias[c];
+                kt[r][KT_M] = p->rq[3 * c];
+                kt[r][KT_SH] = p->rq[3 * c + 1];
+                kt[r][KT_ADD] = p->rq[3 * c + 2];
+            }
+            for (oy = 0; oy < rows; ++oy) {
+                const int32_t iy0 = oy * sr - pr;
+                const int32_t *kr = kt[rot];
+                int8_t *dst = out_img + oy * out_rs + c;
+                for (; next <= iy0 + 2; ++next) {
+                    fill_row(buf + 4 * slot, (next >= 0 && next < in_rows) ? img + next * in_rs + c : NULL, in_cs,
+                             in_cols, pc, n_words, zp);
+                    slot = slot == 2 ? 0 : slot + 1;
+                }
+                rot += sr;
+                while (rot >= 3) rot -= 3;
+#if defined(MCU_DSP_ASM)
+                if (asm_ok && sc == 1) {
+                    const int32_t n2 = cols >> 1;
+                    if (n2 > 0) row_s1_asm(buf, kr, n2, dst, out_cs);
+                    /* an odd last output: the stride-2 loop's formula is the same */
+                    if (cols & 1) row_s2_asm(buf + 12 * n2, kr, 1, dst + 2 * n2 * out_cs, out_cs);
+                    continue;
+                }
+                if (asm_ok && sc == 2) {
+                    row_s2_asm(buf, kr, cols, dst, out_cs);
+                    continue;
+                }
+#endif
+                row_c(buf, kr, cols, sc, dst, out_cs, lo, hi);
             }
         }
     }

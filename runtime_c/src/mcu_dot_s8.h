@@ -1,16 +1,24 @@
-/* mcu_dot_s8.h - internal: int8 dot-product blocks for the conv family.
+/* mcu_dot_s8.h - internal: int8 dot-product blocks and requantization
+ * helpers for the conv family.
  *
  * Three builds of the same blocks:
  *  - __ARM_FEATURE_DSP (Cortex-M4/M7/M33...): SXTB16 splits a word of four
  *    int8 into the even and odd bytes as int16 pairs and SMLAD does two MACs.
  *    Both operands are split the same way, so even pairs meet even pairs and
- *    no weight reordering is needed.
+ *    no weight reordering is needed. With gcc optimizing for Thumb-2, the
+ *    hottest loops are inline assembly (MCU_DSP_ASM): the compiler's
+ *    scheduler otherwise hoists loads and spills accumulators. (clang,
+ *    whose register allocator cannot meet the 13-register loops, and
+ *    other compilers take the C below.)
  *  - MCU_EMULATE_DSP: the same code with the instructions emulated in C, so
- *    a host build (and its sanitizers) runs exactly the DSP code path.
+ *    a host build (and its sanitizers) runs exactly the DSP code path (the C
+ *    form of the assembly loops).
  *  - otherwise: plain C MACs, unrolled by 4 (Cortex-M0/M0+, hosts).
- * All three give the same bits: each is an exact int32 sum of int8 products.
- * Words are read with memcpy, so no pointer needs any alignment (Cortex-M3
- * and later load unaligned words in one LDR).
+ * All give the same bits: each is an exact int32 sum of int8 products.
+ * Activation words are read with memcpy, so they need no alignment
+ * (Cortex-M3 and later load unaligned words in one LDR); weight tables must
+ * be 4-byte aligned (the generator aligns them to 16) because the assembly
+ * loads them in pairs with LDRD.
  */
 #ifndef MCU_DOT_S8_H
 #define MCU_DOT_S8_H
@@ -19,6 +27,11 @@
 #include <string.h>
 
 #include "mcu_fixedpoint.h"
+#include "mcu_nn_conv.h"
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mcugen's weight tables are little-endian"
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && !defined(MCU_NO_DSP)
 #include <arm_acle.h>
@@ -40,9 +53,13 @@ static inline int32_t mcu_sxtb16_ror8(int32_t x)
 }
 #endif
 static inline int32_t mcu_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad(a, b, acc); }
-/* acc + bottom(a) * top(b), acc + top(a) * bottom(b) */
+/* acc + bottom(a) * top(b), acc + top(a) * bottom(b), acc + bottom * bottom */
 static inline int32_t mcu_smlabt(int32_t a, int32_t b, int32_t acc) { return __smlabt(a, b, acc); }
 static inline int32_t mcu_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+static inline int32_t mcu_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__) && defined(__thumb2__)
+#define MCU_DSP_ASM 1
+#endif
 #elif defined(MCU_EMULATE_DSP)
 #define MCU_SIMD 1
 static inline int32_t mcu_sext8(uint32_t b) { return (int32_t)((b & 0xFFu) ^ 0x80u) - 0x80; }
@@ -67,8 +84,26 @@ static inline int32_t mcu_smlatb(int32_t a, int32_t b, int32_t acc)
 {
     return mcu_wrap_add_s32(acc, mcu_sext16((uint32_t)a >> 16) * mcu_sext16((uint32_t)b));
 }
+static inline int32_t mcu_smlabb(int32_t a, int32_t b, int32_t acc)
+{
+    return mcu_wrap_add_s32(acc, mcu_sext16((uint32_t)a) * mcu_sext16((uint32_t)b));
+}
 #else
 #define MCU_SIMD 0
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MCU_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MCU_ALWAYS_INLINE inline
+#endif
+
+#if defined(__ARM_FEATURE_SAT) && !defined(MCU_NO_DSP)
+#include <arm_acle.h>
+/* clamp to [-128, 127] in one SSAT */
+static inline int32_t mcu_sat8(int32_t y) { return __ssat(y, 8); }
+#else
+static inline int32_t mcu_sat8(int32_t y) { return y < -128 ? -128 : (y > 127 ? 127 : y); }
 #endif
 
 static inline int32_t mcu_read_s8x4(const int8_t *p)
@@ -78,14 +113,146 @@ static inline int32_t mcu_read_s8x4(const int8_t *p)
     return v;
 }
 
-/* Weight rows are stored in pairs interleaved by words ("pair layout"): for
- * rows a, b the bytes run a[0..3] b[0..3] a[4..7] b[4..7] ..., then the
- * depth % 4 tail of a, then the tail of b; an odd last row stays plain.
- * One pointer then walks both rows, which keeps the M4's 2 x 2 loop free of
- * register spills. The code generator writes weights in this order. */
+/* ---- requantization ------------------------------------------------------------
+ * mcu_requant3_s8 (mcu_fixedpoint.h) takes any triple. When the generator
+ * has seen that every triple of a layer is in the fast form (params field
+ * rq_fast), the kernels use this one, which has no branch; the clamp is
+ * separate (one SSAT when it is the whole int8 range). */
+static MCU_ALWAYS_INLINE int32_t mcu_rq_fast(int32_t acc, int32_t m, int32_t sh, int32_t add)
+{
+    int32_t y;
+#ifdef MCU_SINGLE_ROUNDING
+    y = (int32_t)(((int64_t)acc * m) >> 32);
+#else
+    const int32_t nudge = (int32_t)(0x40000000u ^ ((uint32_t)acc & 0x80000000u));
+    y = (int32_t)(((int64_t)acc * m + nudge) >> 32);
+#endif
+    return (y + add) >> sh;
+}
+
+/* the activation clamp in all four bytes of a word, for the SIMD clamp of
+ * the assembly paths (SSUB8 + SEL per bound) */
+static inline int32_t mcu_bytes4(int32_t v) { return (int32_t)(0x01010101u * (uint32_t)(uint8_t)v); }
+
+/* ---- weight layouts --------------------------------------------------------------
+ * Pair layout: rows a, b interleaved by 4-byte words, a[0..3] b[0..3]
+ * a[4..7] b[4..7] ..., then the depth % 4 tail of a, then the tail of b; an
+ * odd last row stays plain. One pointer then walks both rows.
+ * Quad layout (FULLY_CONNECTED with one batch row): rows a, b, c, d
+ * interleaved by words, then the four tails; the last rows % 4 rows in the
+ * pair layout. The code generator writes weights in these orders
+ * (mcugen.codegen.lower_conv.pair_layout / quad_layout). */
+
+/* acc[0..3] += rows a, b, c, d (quad at w) against x. Each input word is
+ * unpacked once for four rows; two rows' words come in one LDRD. */
+static MCU_ALWAYS_INLINE void mcu_dot_quad_x1(const int8_t *w, const int8_t *x, int32_t n, int32_t *acc)
+{
+    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3], k;
+    const int32_t tail = n & 3;
+#if MCU_SIMD
+    k = n >> 3;
+#if defined(MCU_DSP_ASM)
+    if (k > 0) {
+        int32_t xe, xo, wa, wb, t;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr    %[xe], [%[x]], #4\n\t"
+            "ldrd   %[wa], %[wb], [%[w]], #8\n\t"
+            "sxtb16 %[xo], %[xe], ror #8\n\t"
+            "sxtb16 %[xe], %[xe]\n\t"
+            "sxtb16 %[t], %[wa]\n\t"
+            "smlad  %[s0], %[t], %[xe], %[s0]\n\t"
+            "sxtb16 %[wa], %[wa], ror #8\n\t"
+            "smlad  %[s0], %[wa], %[xo], %[s0]\n\t"
+            "sxtb16 %[t], %[wb]\n\t"
+            "smlad  %[s1], %[t], %[xe], %[s1]\n\t"
+            "sxtb16 %[wb], %[wb], ror #8\n\t"
+            "smlad  %[s1], %[wb], %[xo], %[s1]\n\t"
+            "ldrd   %[wa], %[wb], [%[w]], #8\n\t"
+            "sxtb16 %[t], %[wa]\n\t"
+            "smlad  %[s2], %[t], %[xe], %[s2]\n\t"
+            "sxtb16 %[wa], %[wa], ror #8\n\t"
+            "smlad  %[s2], %[wa], %[xo], %[s2]\n\t"
+            "sxtb16 %[t], %[wb]\n\t"
+            "smlad  %[s3], %[t], %[xe], %[s3]\n\t"
+            "sxtb16 %[wb], %[wb], ror #8\n\t"
+            "smlad  %[s3], %[wb], %[xo], %[s3]\n\t"
+            "ldr    %[xe], [%[x]], #4\n\t"
+            "ldrd   %[wa], %[wb], [%[w]], #8\n\t"
+            "sxtb16 %[xo], %[xe], ror #8\n\t"
+            "sxtb16 %[xe], %[xe]\n\t"
+            "sxtb16 %[t], %[wa]\n\t"
+            "smlad  %[s0], %[t], %[xe], %[s0]\n\t"
+            "sxtb16 %[wa], %[wa], ror #8\n\t"
+            "smlad  %[s0], %[wa], %[xo], %[s0]\n\t"
+            "sxtb16 %[t], %[wb]\n\t"
+            "smlad  %[s1], %[t], %[xe], %[s1]\n\t"
+            "sxtb16 %[wb], %[wb], ror #8\n\t"
+            "smlad  %[s1], %[wb], %[xo], %[s1]\n\t"
+            "ldrd   %[wa], %[wb], [%[w]], #8\n\t"
+            "sxtb16 %[t], %[wa]\n\t"
+            "smlad  %[s2], %[t], %[xe], %[s2]\n\t"
+            "sxtb16 %[wa], %[wa], ror #8\n\t"
+            "smlad  %[s2], %[wa], %[xo], %[s2]\n\t"
+            "sxtb16 %[t], %[wb]\n\t"
+            "smlad  %[s3], %[t], %[xe], %[s3]\n\t"
+            "sxtb16 %[wb], %[wb], ror #8\n\t"
+            "smlad  %[s3], %[wb], %[xo], %[s3]\n\t"
+            "subs   %[k], %[k], #1\n\t"
+            "bne    1b\n\t"
+            : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [x] "+r"(x), [w] "+r"(w), [k] "+r"(k),
+              [xe] "=&r"(xe), [xo] "=&r"(xo), [wa] "=&r"(wa), [wb] "=&r"(wb), [t] "=&r"(t)
+            :
+            : "cc", "memory");
+    }
+    k = (n >> 2) & 1;
+#else
+    k = n >> 2;
+#endif
+    for (; k > 0; --k) {
+        const int32_t xv = mcu_read_s8x4(x);
+        const int32_t xe = mcu_sxtb16(xv), xo = mcu_sxtb16_ror8(xv);
+        int32_t wv = mcu_read_s8x4(w);
+        s0 = mcu_smlad(mcu_sxtb16(wv), xe, s0);
+        s0 = mcu_smlad(mcu_sxtb16_ror8(wv), xo, s0);
+        wv = mcu_read_s8x4(w + 4);
+        s1 = mcu_smlad(mcu_sxtb16(wv), xe, s1);
+        s1 = mcu_smlad(mcu_sxtb16_ror8(wv), xo, s1);
+        wv = mcu_read_s8x4(w + 8);
+        s2 = mcu_smlad(mcu_sxtb16(wv), xe, s2);
+        s2 = mcu_smlad(mcu_sxtb16_ror8(wv), xo, s2);
+        wv = mcu_read_s8x4(w + 12);
+        s3 = mcu_smlad(mcu_sxtb16(wv), xe, s3);
+        s3 = mcu_smlad(mcu_sxtb16_ror8(wv), xo, s3);
+        x += 4;
+        w += 16;
+    }
+#else
+    for (k = n >> 2; k > 0; --k) {
+        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        s0 += w[0] * x0 + w[1] * x1 + w[2] * x2 + w[3] * x3;
+        s1 += w[4] * x0 + w[5] * x1 + w[6] * x2 + w[7] * x3;
+        s2 += w[8] * x0 + w[9] * x1 + w[10] * x2 + w[11] * x3;
+        s3 += w[12] * x0 + w[13] * x1 + w[14] * x2 + w[15] * x3;
+        x += 4;
+        w += 16;
+    }
+#endif
+    for (k = 0; k < tail; ++k) {
+        const int32_t v = x[k];
+        s0 += w[k] * v;
+        s1 += w[tail + k] * v;
+        s2 += w[2 * tail + k] * v;
+        s3 += w[3 * tail + k] * v;
+    }
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+}
 
 /* (a0, a1) += (wa . x, wb . x) for the row pair at wp. */
-static inline void mcu_dot_pair_x1(const int8_t *wp, const int8_t *x, int32_t n, int32_t *a0, int32_t *a1)
+static MCU_ALWAYS_INLINE void mcu_dot_pair_x1(const int8_t *wp, const int8_t *x, int32_t n, int32_t *a0, int32_t *a1)
 {
     int32_t s0 = *a0, s1 = *a1, k;
     const int32_t tail = n & 3;
@@ -117,58 +284,6 @@ static inline void mcu_dot_pair_x1(const int8_t *wp, const int8_t *x, int32_t n,
     }
     *a0 = s0;
     *a1 = s1;
-}
-
-/* acc[0..3] += rows a, b (pair at wp) and c, d (pair at wq) against x: one
- * column through four rows, so each input word is unpacked once for four
- * rows (FULLY_CONNECTED with one batch row). */
-static inline void mcu_dot_2pairs_x1(const int8_t *wp, const int8_t *wq, const int8_t *x, int32_t n, int32_t *acc)
-{
-    int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3], k;
-    const int32_t tail = n & 3;
-#if MCU_SIMD
-    for (k = n >> 2; k > 0; --k) {
-        const int32_t xv = mcu_read_s8x4(x);
-        const int32_t x0 = mcu_sxtb16(xv), x1 = mcu_sxtb16_ror8(xv);
-        int32_t wv = mcu_read_s8x4(wp);
-        s0 = mcu_smlad(mcu_sxtb16(wv), x0, s0);
-        s0 = mcu_smlad(mcu_sxtb16_ror8(wv), x1, s0);
-        wv = mcu_read_s8x4(wp + 4);
-        s1 = mcu_smlad(mcu_sxtb16(wv), x0, s1);
-        s1 = mcu_smlad(mcu_sxtb16_ror8(wv), x1, s1);
-        wv = mcu_read_s8x4(wq);
-        s2 = mcu_smlad(mcu_sxtb16(wv), x0, s2);
-        s2 = mcu_smlad(mcu_sxtb16_ror8(wv), x1, s2);
-        wv = mcu_read_s8x4(wq + 4);
-        s3 = mcu_smlad(mcu_sxtb16(wv), x0, s3);
-        s3 = mcu_smlad(mcu_sxtb16_ror8(wv), x1, s3);
-        x += 4;
-        wp += 8;
-        wq += 8;
-    }
-#else
-    for (k = n >> 2; k > 0; --k) {
-        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-        s0 += wp[0] * x0 + wp[1] * x1 + wp[2] * x2 + wp[3] * x3;
-        s1 += wp[4] * x0 + wp[5] * x1 + wp[6] * x2 + wp[7] * x3;
-        s2 += wq[0] * x0 + wq[1] * x1 + wq[2] * x2 + wq[3] * x3;
-        s3 += wq[4] * x0 + wq[5] * x1 + wq[6] * x2 + wq[7] * x3;
-        x += 4;
-        wp += 8;
-        wq += 8;
-    }
-#endif
-    for (k = 0; k < tail; ++k) {
-        const int32_t v = x[k];
-        s0 += wp[k] * v;
-        s1 += wp[tail + k] * v;
-        s2 += wq[k] * v;
-        s3 += wq[tail + k] * v;
-    }
-    acc[0] = s0;
-    acc[1] = s1;
-    acc[2] = s2;
-    acc[3] = s3;
 }
 
 /* (a0, a1) += (w . xa, w . xb) for one plain row. */
@@ -233,16 +348,76 @@ static inline int32_t mcu_dot_1x1(const int8_t *w, const int8_t *x, int32_t n, i
 }
 
 /* The 2 x 2 block: the row pair at wp against columns xa, xb;
- * acc = {a.xa, b.xa, a.xb, b.xb}. Each loaded word is used twice, which is
- * what brings the M4 near one instruction per MAC. */
-static inline void mcu_dot_pair_x2(const int8_t *wp, const int8_t *xa, const int8_t *xb, int32_t n, int32_t *acc)
+ * acc = {a.xa, b.xa, a.xb, b.xb}. Each loaded word is used twice. The
+ * assembly loop needs 13 registers; its end test reads the end pointer
+ * from the stack (one load per 8 bytes) because a 14th register would not
+ * be free whenever the compiler keeps a frame pointer. */
+static MCU_ALWAYS_INLINE void mcu_dot_pair_x2(const int8_t *wp, const int8_t *xa, const int8_t *xb, int32_t n,
+                                              int32_t *acc)
 {
     int32_t s00 = acc[0], s10 = acc[1], s01 = acc[2], s11 = acc[3], k;
     const int32_t tail = n & 3;
 #if MCU_SIMD
-    /* one word of each operand per turn: unrolled by two, gcc 12 spills
-     * registers on the M4 and the loop measured 15% slower */
-    for (k = n >> 2; k > 0; --k) {
+#if defined(MCU_DSP_ASM)
+    if (n >= 8) {
+        const int8_t *const end = xa + (n & ~7);
+        int32_t va, vb, a1, b1, wv, t;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr    %[va], [%[xa]], #4\n\t"
+            "ldr    %[vb], [%[xb]], #4\n\t"
+            "ldr    %[wv], [%[wp]], #4\n\t"
+            "sxtb16 %[a1], %[va], ror #8\n\t"
+            "sxtb16 %[va], %[va]\n\t"
+            "sxtb16 %[b1], %[vb], ror #8\n\t"
+            "sxtb16 %[vb], %[vb]\n\t"
+            "sxtb16 %[t], %[wv]\n\t"
+            "smlad  %[s00], %[t], %[va], %[s00]\n\t"
+            "smlad  %[s01], %[t], %[vb], %[s01]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad  %[s00], %[wv], %[a1], %[s00]\n\t"
+            "smlad  %[s01], %[wv], %[b1], %[s01]\n\t"
+            "ldr    %[wv], [%[wp]], #4\n\t"
+            "sxtb16 %[t], %[wv]\n\t"
+            "smlad  %[s10], %[t], %[va], %[s10]\n\t"
+            "smlad  %[s11], %[t], %[vb], %[s11]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad  %[s10], %[wv], %[a1], %[s10]\n\t"
+            "smlad  %[s11], %[wv], %[b1], %[s11]\n\t"
+            "ldr    %[va], [%[xa]], #4\n\t"
+            "ldr    %[vb], [%[xb]], #4\n\t"
+            "ldr    %[wv], [%[wp]], #4\n\t"
+            "sxtb16 %[a1], %[va], ror #8\n\t"
+            "sxtb16 %[va], %[va]\n\t"
+            "sxtb16 %[b1], %[vb], ror #8\n\t"
+            "sxtb16 %[vb], %[vb]\n\t"
+            "sxtb16 %[t], %[wv]\n\t"
+            "smlad  %[s00], %[t], %[va], %[s00]\n\t"
+            "smlad  %[s01], %[t], %[vb], %[s01]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad  %[s00], %[wv], %[a1], %[s00]\n\t"
+            "smlad  %[s01], %[wv], %[b1], %[s01]\n\t"
+            "ldr    %[wv], [%[wp]], #4\n\t"
+            "sxtb16 %[t], %[wv]\n\t"
+            "smlad  %[s10], %[t], %[va], %[s10]\n\t"
+            "smlad  %[s11], %[t], %[vb], %[s11]\n\t"
+            "sxtb16 %[wv], %[wv], ror #8\n\t"
+            "smlad  %[s10], %[wv], %[a1], %[s10]\n\t"
+            "smlad  %[s11], %[wv], %[b1], %[s11]\n\t"
+            "ldr    %[t], %[end]\n\t"
+            "cmp    %[xa], %[t]\n\t"
+            "bne    1b\n\t"
+            : [s00] "+r"(s00), [s10] "+r"(s10), [s01] "+r"(s01), [s11] "+r"(s11), [xa] "+r"(xa), [xb] "+r"(xb),
+              [wp] "+r"(wp), [va] "=&r"(va), [vb] "=&r"(vb), [a1] "=&r"(a1), [b1] "=&r"(b1), [wv] "=&r"(wv),
+              [t] "=&r"(t)
+            : [end] "m"(end)
+            : "cc", "memory");
+    }
+    k = (n >> 2) & 1;
+#else
+    k = n >> 2;
+#endif
+    for (; k > 0; --k) {
         const int32_t va = mcu_read_s8x4(xa), vb = mcu_read_s8x4(xb);
         const int32_t a0 = mcu_sxtb16(va), a1 = mcu_sxtb16_ror8(va);
         const int32_t b0 = mcu_sxtb16(vb), b1 = mcu_sxtb16_ror8(vb);
@@ -294,24 +469,48 @@ static inline void mcu_dot_pair_x2(const int8_t *wp, const int8_t *xa, const int
     acc[3] = s11;
 }
 
-/* Matrix-times-columns with the requantizing epilogue: for each weight row r
- * (an output channel) and each of one or two columns j,
- *   out_j[r] = requant(bias[r] + add_j + w[r] . x_j).
- * Offsets are folded into bias by the code generator; add_j carries what
- * depends on the input (FULLY_CONNECTED's weight zero point), else 0. */
+/* ---- conv GEMM ---------------------------------------------------------------------
+ * For each weight row r (an output channel) and each of one or two columns
+ * j, out_j[r] = requant(bias[r] + w[r] . x_j), the input offset folded into
+ * bias by the code generator. A column is n_seg runs of seg_len bytes,
+ * seg_step bytes apart (a direct convolution reads each kernel row of a
+ * window straight from the input; im2col and 1x1 columns are one run).
+ *
+ * The rows come as one stream, in the order the kernel uses them, so one
+ * pointer walks everything: per row pair (2i, 2i+1) the int32 biases of
+ * both rows, their weights in the pair layout (2 * depth bytes), then the
+ * requantization triples of both rows (6 x int32); an odd last row as its
+ * bias, its depth weights and its triple. int32 values are little-endian
+ * (mcugen.codegen.lower_conv.conv_stream writes them). */
 typedef struct {
-    const int8_t *w;      /* rows x depth in pair layout */
-    const int32_t *bias;  /* rows */
-    const int32_t *rq;    /* requant triples, rows of them or one */
-    int32_t rq_step;      /* 3: one triple per row, 0: one for all rows */
+    const int8_t *w;      /* the stream of these rows */
     int32_t rows;
-    int32_t depth;
+    int32_t n_seg, seg_len, seg_step;
     int32_t act_min;
     int32_t act_max;
+    int32_t rq_fast;      /* every triple in the fast form */
+    /* set by mcu_nn_gemm_s8_prepare from the fields above */
+    int32_t path;         /* MCU_GEMM_* */
+    int32_t lo4, hi4;     /* act_min, act_max in each byte */
+    const int8_t *w_pairs_end; /* end of the row pairs in the stream */
 } mcu_gemm_s8_t;
 
+enum {
+    MCU_GEMM_C, MCU_GEMM_ONE_RUN, MCU_GEMM_ONE_RUN_CLAMPED, MCU_GEMM_ONE_RUN_K4, MCU_GEMM_ONE_RUN_K4_CLAMPED,
+    MCU_GEMM_THREE_RUNS, MCU_GEMM_THREE_RUNS_CLAMPED, MCU_GEMM_RUNS
+};
+
+/* Picks the code path for a layer once; call after setting the fields. */
+void mcu_nn_gemm_s8_prepare(mcu_gemm_s8_t *g);
+
+static inline int32_t mcu_read_s32(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* x1 == NULL computes the single column x0 (out1 is then unused). */
-void mcu_nn_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *x0, const int8_t *x1, int32_t add0, int32_t add1,
-                    int8_t *out0, int8_t *out1);
+void mcu_nn_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *x0, const int8_t *x1, int8_t *out0, int8_t *out1);
 
 #endif /* MCU_DOT_S8_H */
