@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, batch as batch_io, frontend, reference, stats
-from .errors import EXIT_CODE, McugenError
+from .errors import EXIT_CODE, BudgetError, McugenError
 
 ENGINES = ("reference", "tflm", "c", "qemu")
 
@@ -33,9 +33,25 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def choose_formats(args, graph, board=None) -> dict:
+    """The weight format of every layer from --optimize, --format, --huffman
+    and the board (mcugen.plan.formats); logs the compressed ones."""
+    from .plan.formats import DENSE, choose, summarize
+
+    choice = choose(graph, optimize=args.optimize, board=board, overrides=args.format, huffman=args.huffman,
+                    rounding=args.rounding)
+    formats = choice.formats
+    args.format_notes = [n for n in choice.notes if "do not make it fit" in n]
+    chosen = {k: f for k, f in formats.items() if f != DENSE}
+    if chosen:
+        _progress(f"weight formats (--optimize {args.optimize}): {summarize(chosen)}; other layers dense")
+    return formats
+
+
 def run_engine(engine: str, model: str, graph, batch, *, board=None, rounding="double", sanitize=False,
-               profile=False, workdir: Path | None = None, name: str | None = None):
-    """Runs `batch` through one engine; returns (outputs, extra info dict)."""
+               profile=False, workdir: Path | None = None, name: str | None = None, formats: dict | None = None):
+    """Runs `batch` through one engine; returns (outputs, extra info dict).
+    `formats`: operator index -> WeightFormat for the c and qemu engines."""
     if engine == "reference":
         return reference.run_batch(graph, batch, rounding=rounding), {}
     if engine == "tflm":
@@ -48,16 +64,39 @@ def run_engine(engine: str, model: str, graph, batch, *, board=None, rounding="d
 
         with tempfile.TemporaryDirectory(prefix="mcugen-c-") as d:
             gen_dir = Path(workdir or d) / "gen"
-            generate(graph, gen_dir, name=name, source=Path(model).name, force=True, rounding=rounding)
+            generate(graph, gen_dir, name=name, source=Path(model).name, force=True, rounding=rounding,
+                     formats=formats, compression=False)
             m = HostModel(gen_dir, mode="sanitize" if sanitize else "release")
             return m.run_batch(batch), {}
     if engine == "qemu":
         if board is None:
             raise McugenError("--engine qemu needs --board (see `mcugen boards` for the emulated ones)")
         from .harness import firmware
+        from .plan.formats import DENSE
 
-        return firmware.run_batch(graph, model, batch, board, profile=profile, name=name)
+        if not any(f != DENSE for f in (formats or {}).values()):
+            return firmware.run_batch(graph, model, batch, board, profile=profile, name=name)
+        return _run_qemu_formats(graph, model, batch, board, profile, name, formats, rounding)
     raise McugenError(f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}")
+
+
+def _run_qemu_formats(graph, model, batch, board, profile, name, formats, rounding):
+    """firmware.run_batch for a model with compressed weight formats."""
+    from .codegen.generate import build
+    from .harness import firmware
+
+    gen = build(graph, name=name, source=Path(model).name if model else "model", rounding=rounding, formats=formats)
+    fw = firmware.build_model_firmware(graph, board, profile=profile, name=name, gen=gen)
+    firmware._board_fit(graph, fw)
+    outs, counts = firmware.run_model_firmware(fw, batch)
+    info = {"board": fw.board.name, "qemu_machine": fw.board.qemu_machine,
+            "instructions": list(counts.total_per_inference), "sizes": dict(fw.sizes),
+            "model_sizes": dict(fw.model_sizes), "model_flash_bytes": fw.model_flash, "model_ram_bytes": fw.model_ram,
+            "arena_bytes": fw.report["arena_bytes"], "macs": fw.report["macs"], "elf": str(fw.elf)}
+    if profile:
+        layers, overhead = firmware.split_profile(fw, counts)
+        info.update(per_layer=layers, profile_overhead=overhead, profile_text=firmware.profile_table(fw, counts))
+    return outs, info
 
 
 def cmd_run(args) -> int:
@@ -65,8 +104,10 @@ def cmd_run(args) -> int:
     batch = batch_io.read_inputs(graph, args.inputs)
     n = len(batch[0])
     _progress(f"running {n} sample(s) of {graph.name} on the {args.engine} engine")
-    outs, info = run_engine(args.engine, args.model, graph, batch, board=_board(args.board), rounding=args.rounding,
-                            sanitize=args.sanitize, profile=args.profile)
+    board = _board(args.board)
+    formats = choose_formats(args, graph, board) if args.engine in ("c", "qemu") else None
+    outs, info = run_engine(args.engine, args.model, graph, batch, board=board, rounding=args.rounding,
+                            sanitize=args.sanitize, profile=args.profile, formats=formats)
     batch_io.write_outputs(args.out, outs)
     if info.get("profile_text"):
         print(info["profile_text"])
@@ -86,21 +127,29 @@ def _instructions_line(info: dict, graph) -> str:
 
 
 def cmd_generate(args) -> int:
-    from .codegen.generate import generate
+    from .codegen.generate import build, generate
+    from .report_compression import compression_table
 
     graph = frontend.load(args.model)
     board = _board(args.board)
     _progress(f"generating C for {graph.name} ({len(graph.operators)} operators) into {args.output}")
-    extra = {}
+    formats = choose_formats(args, graph, board)
+    gen = build(graph, name=args.name, source=Path(args.model).name, rounding=args.rounding, formats=formats)
+    extra = {"optimize": args.optimize, "huffman": args.huffman, "format_overrides": list(args.format or [])}
     if board is not None:
         from .budget import check_budget
 
-        fit = check_budget(graph, board, name=args.name)
+        try:
+            fit = check_budget(graph, board, name=args.name, gen=gen)
+        except BudgetError as e:
+            raise BudgetError(" ".join([str(e)] + [n[0].upper() + n[1:] + "." for n in args.format_notes])) from None
         print(fit.table)
         extra["board"] = fit.as_dict()
-    gen = generate(graph, args.output, name=args.name, source=Path(args.model).name, force=args.force,
-                   extra_report=extra, rounding=args.rounding)
+    gen = generate(graph, args.output, force=args.force, extra_report=extra, rounding=args.rounding, gen=gen)
     print(report_table(gen.report))
+    if gen.report["compression"]["layers"]:
+        print()
+        print(compression_table(gen.report["compression"]))
     _progress(f"wrote {len(gen.files) + 1} files to {args.output}")
     return 0
 
@@ -113,7 +162,8 @@ def report_table(report: dict) -> str:
                      f"{l['weight_bytes']:,}", f"{l['scratch_bytes']:,}", outs["arena_offset"], f"{outs['bytes']:,}"])
     t = stats.format_table(["#", "op", "kernel", "output", "MACs", "weight B", "scratch B", "arena off", "out B"], rows,
                            right={0, 4, 5, 6, 7, 8})
-    return (f"{t}\n\narena {report['arena_bytes']:,} bytes, weights {report['weight_bytes']:,} bytes, "
+    ram = f" (+{report['ram_weight_bytes']:,} bytes of RAM for weights decoded at init)" if report.get("ram_weight_bytes") else ""
+    return (f"{t}\n\narena {report['arena_bytes']:,} bytes, weights {report['weight_bytes']:,} bytes{ram}, "
             f"{report['macs']:,} MACs per inference")
 
 
@@ -128,17 +178,20 @@ def cmd_verify(args) -> int:
     n = len(batch[0])
     board = _board(args.board)
     _progress(f"verifying {graph.name} on {n} sample(s)")
+    formats = choose_formats(args, graph, board)
     ref = reference.run_batch(graph, batch, rounding=args.rounding)
     results = []
     if not args.no_tflm and args.rounding == "double":  # TFLM itself rounds twice
         _progress("running TFLM (tflite-micro)")
         results.append(compare("reference", ref, "tflm", run_engine("tflm", args.model, graph, batch)[0]))
     _progress("generating and building C for the host" + (" with ASan/UBSan" if args.sanitize else ""))
-    c_out, _ = run_engine("c", args.model, graph, batch, sanitize=args.sanitize, rounding=args.rounding)
+    c_out, _ = run_engine("c", args.model, graph, batch, sanitize=args.sanitize, rounding=args.rounding,
+                          formats=formats)
     results.append(compare("c (host" + (", asan+ubsan" if args.sanitize else "") + ")", c_out, "reference", ref))
     if board is not None:
         _progress(f"building firmware for {board.name} and running it under QEMU")
-        q_out, info = run_engine("qemu", args.model, graph, batch, board=board)
+        q_out, info = run_engine("qemu", args.model, graph, batch, board=board, rounding=args.rounding,
+                                 formats=formats)
         results.append(compare(f"qemu ({board.name})", q_out, "reference", ref))
         print(_instructions_line(info, graph))
     rows = [[r.engine, r.against, f"{r.samples - r.mismatched_samples}/{r.samples}", r.differing_elements,
@@ -148,21 +201,22 @@ def cmd_verify(args) -> int:
     if bad:
         locate = next((r for r in bad if r.engine.startswith("c")), None)
         if locate is not None:
-            print(_locate_c_mismatch(graph, args.model, batch, ref, c_out, args.rounding))
+            print(_locate_c_mismatch(graph, args.model, batch, ref, c_out, args.rounding, formats))
         print(f"FAILED: {len(bad)} comparison(s) differ", file=sys.stderr)
         return 1
     print(f"OK: all {len(results)} comparisons bit-exact on {n} sample(s)")
     return 0
 
 
-def _locate_c_mismatch(graph, model, batch, ref, c_out, rounding) -> str:
+def _locate_c_mismatch(graph, model, batch, ref, c_out, rounding, formats=None) -> str:
     from .codegen.generate import generate
     from .harness.host import HostModel
     from .verify import first_difference
 
     s = next(s for s in range(len(batch[0])) if any((c[s] != r[s]).any() for c, r in zip(c_out, ref)))
     with tempfile.TemporaryDirectory(prefix="mcugen-trace-") as d:
-        generate(graph, Path(d) / "gen", source=Path(model).name, force=True, rounding=rounding)
+        generate(graph, Path(d) / "gen", source=Path(model).name, force=True, rounding=rounding, formats=formats,
+                 compression=False)
         m = HostModel(Path(d) / "gen", mode="trace")
         _, traced = m.trace([x[s] for x in batch])
     diff = first_difference(graph, traced, [x[s] for x in batch], rounding=rounding)
@@ -176,6 +230,20 @@ def cmd_boards(args) -> int:
              f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-", b.qemu_machine or "-"] for b in list_boards()]
     print(stats.format_table(["board", "core", "flash", "RAM", "clock", "QEMU machine"], rows))
     return 0
+
+
+def _format_args(s) -> None:
+    from .plan.formats import HUFFMAN_CHOICES, OPTIMIZE
+
+    s.add_argument("--optimize", choices=OPTIMIZE, default="balanced",
+                   help="weight formats: least flash (size), fewest instructions (speed) or, by default, compressed "
+                        "only where it saves more memory than it costs time (balanced)")
+    s.add_argument("--format", action="append", metavar="LAYER=FORMAT",
+                   help="store layer LAYER (operator index, or 'all') as FORMAT: dense, csr4, csr8, lutN, lutNpc, "
+                        "csr4+lutN[pc], … each optionally +huffman[-init|-stream] (repeatable; wins over --optimize)")
+    s.add_argument("--huffman", choices=HUFFMAN_CHOICES, default="auto",
+                   help="Huffman-code weight tables: auto (where --optimize says it pays), off, or init / stream "
+                        "(every layer: decode once into RAM, or before each layer into the arena)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reference rounding: double (TFLM) or single (newer TFLite/LiteRT)")
     s.add_argument("--sanitize", action="store_true", help="--engine c: build with ASan and UBSan")
     s.add_argument("--profile", action="store_true", help="--engine qemu: per-layer instruction counts")
+    _format_args(s)
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("generate", help="write a C library for the model")
@@ -207,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="write into a directory holding other files")
     s.add_argument("--rounding", choices=reference.interpreter.ROUNDINGS, default="double",
                    help="requantization rounding: double (TFLM, default) or single (newer TFLite/LiteRT)")
+    _format_args(s)
     s.set_defaults(fn=cmd_generate)
 
     s = sub.add_parser("verify", help="generate, build and compare C vs reference vs TFLM")
@@ -218,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sanitize", action="store_true", help="build the host C with ASan and UBSan")
     s.add_argument("--no-tflm", action="store_true", help="skip the TFLM comparison")
     s.add_argument("--rounding", choices=reference.interpreter.ROUNDINGS, default="double")
+    _format_args(s)
     s.set_defaults(fn=cmd_verify)
 
     s = sub.add_parser("boards", help="list board profiles")

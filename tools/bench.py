@@ -9,7 +9,13 @@ bit-exact with TFLM). Then the same generated C on the x86 host under
 callgrind beside the tflite-micro wheel's interpreter, and a per-layer
 profile on M4. Writes BENCHMARKS.md and the summary block of README.md.
 
+Then the compressed-weight formats: every compressed fixture
+(tests/fixtures/compressed) and the shared models in a set of formats
+(one storage on every layer, and what --optimize picks), each with its
+weight bytes, arena bytes and exact M4 instructions per inference.
+
 usage: tools/bench.py --shared DIR --out BENCHMARKS.md --readme README.md
+       tools/bench.py --compressed-only --out BENCHMARKS_COMPRESSED.md   (just the formats section)
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from mcugen import batch as batch_io, frontend, reference  # noqa: E402
 from mcugen.boards import get_board  # noqa: E402
 from mcugen.codegen.generate import build as generate_build  # noqa: E402
 from mcugen.harness import firmware, qemu  # noqa: E402
+from mcugen.plan import formats as wf  # noqa: E402
+from mcugen.report_compression import compression_report  # noqa: E402
 
 MODELS = [("ad01", "ad01_int8"), ("ic01", "ic01_resnet8_int8"), ("kws01", "kws01_dscnn_int8"),
           ("vww01", "vww01_mobilenet_int8")]
@@ -117,6 +125,192 @@ def profile_model(graph, gen, board: str, batch) -> dict:
         rows.append({"index": l["index"], "op": l["op"], "kernel": l["kernel"], "macs": l["macs"], "instr": c,
                      "cls": layer_class(graph, op)})
     return {"rows": rows, "total": counts.total_per_inference[0], "overhead": overhead[0], "fw": fw}
+
+
+# --- compressed weight formats ------------------------------------------------------
+
+COMPRESSED_DIR = ROOT / "tests" / "fixtures" / "compressed"
+COMPRESSED_CORE = "M4"
+# one storage on every layer (N: the narrowest LUT width each layer allows), then the chooser's picks
+COMPRESSED_TEMPLATES = ["csr4", "csr8", "lutNpc", "csr4+lutNpc"]
+COMPRESSED_CHOICES = [("balanced", "auto"), ("speed", "auto"), ("size", "auto"), ("size", "init")]
+COMPRESSED_SAMPLES = 2
+
+
+def compressed_runs(graph, shared: bool = False) -> list[tuple[str, dict]]:
+    """(label, formats) pairs to measure for one model, duplicates dropped."""
+    st = wf.analyze(graph)
+    runs = [("dense", {})]
+    for t in ([] if shared else COMPRESSED_TEMPLATES):
+        fm = {k: wf.instantiate(t, x) for k, x in st.items()}
+        if all(f is not None for f in fm.values()):
+            runs.append((f"all {t}", fm))
+    for opt, huff in COMPRESSED_CHOICES:
+        label = f"--optimize {opt}" + (f" --huffman {huff}" if huff != "auto" else "")
+        runs.append((label, wf.choose_formats(graph, opt, huffman=huff)))
+    out: dict[tuple, list] = {}  # one run per distinct choice, all its labels
+    for label, fm in runs:
+        key = tuple(sorted((k, str(f)) for k, f in fm.items() if f != wf.DENSE))
+        if key in out:
+            out[key][0] += f" = {label}"
+        else:
+            out[key] = [label, fm]
+    return [(label, fm) for label, fm in out.values()]
+
+
+def measure_formats(graph, fm: dict, batch, want, board: str) -> dict:
+    gen = generate_build(graph, formats=fm)
+    comp = compression_report(graph, gen)
+    fw = firmware.build_model_firmware(graph, board, gen=gen)
+    outs, counts = firmware.run_model_firmware(fw, batch)
+    t = counts.total_per_inference
+    h = comp["totals"].get("huffman")
+    return {"formats": wf.summarize(fm), "weights": gen.report["weight_bytes"], "arena": gen.report["arena_bytes"],
+            "init_ram": gen.report.get("ram_weight_bytes", 0), "flash": fw.model_flash, "ram": fw.model_ram,
+            "instr": t[-1], "first": t[0], "exact": all(np.array_equal(o, w) for o, w in zip(outs, want)),
+            "int8": comp["totals"]["int8_bytes"], "stored": comp["totals"]["weight_bytes"],
+            "entropy": comp["totals"]["entropy_bound_bytes"], "huffman": h}
+
+
+def bench_compressed(shared_dir: Path | None) -> dict:
+    board = dict(CORES)[COMPRESSED_CORE]
+    models = [(p.stem, p, False) for p in sorted(COMPRESSED_DIR.glob("*.tflite"))]
+    if shared_dir is not None:
+        models += [(key, shared_dir / f"{fname}.tflite", True) for key, fname in MODELS]
+    out = {}
+    for key, path, shared in models:
+        rows = out[key] = []
+        try:
+            graph = frontend.load(path)
+            npz = path.with_suffix(".npz")
+            if npz.is_file():
+                z = np.load(npz)
+                batch = [z["input_0"][:COMPRESSED_SAMPLES]]
+                want = [z["output_0"][:COMPRESSED_SAMPLES]]
+            else:
+                batch = batch_io.random_inputs(graph, COMPRESSED_SAMPLES, seed=SEED)
+                want = reference.run_batch(graph, batch)
+            runs = compressed_runs(graph, shared)
+        except Exception as e:
+            log(f"{key}: {e}")
+            rows.append({"label": "-", "error": _short(e)})
+            continue
+        for label, fm in runs:
+            log(f"{key}: {label} on {COMPRESSED_CORE}")
+            try:
+                rows.append({"label": label, **measure_formats(graph, fm, batch, want, board)})
+            except Exception as e:
+                log(f"{key} {label}: {e}")
+                rows.append({"label": label, "error": _short(e)})
+    return out
+
+
+def compressed_section(res: dict) -> list[str]:
+    L = [f"## Compressed weights on {COMPRESSED_CORE} ({dict(CORES)[COMPRESSED_CORE]})\n"]
+    L.append("Each model in a set of weight formats: one storage on every layer with weights (`all csr4` …; "
+             "`lutNpc` = per-output-channel codebooks, each layer with the narrowest width its values allow), "
+             "then what `--optimize balanced|speed|size` picks. \"weights\" = the generated constant tables "
+             "(Huffman code tables and folded biases included), \"int8 → stored\" = the weight tables alone "
+             "against the model's int8 weights (`mcugen_report.json` \"compression\"), \"init RAM\" = tables "
+             "a Huffman-init build decodes into static RAM, flash/RAM = the model library measured from the ELF. "
+             "Instructions: exact QEMU count per inference (after the first, which in Huffman-init builds also "
+             f"decodes the tables: \"first\"); bit-exact against TFLM's outputs (fixtures) or the reference "
+             f"(shared models) on {COMPRESSED_SAMPLES} samples.\n")
+    for key, rows in res.items():
+        L.append(f"### {key}\n")
+        dense = next((r for r in rows if r.get("label", "").startswith("dense") and "error" not in r), None)
+        table = []
+        for r in rows:
+            if "error" in r:
+                table.append([r["label"], "failed: " + r["error"]] + [""] * 9)
+                continue
+            table.append([r["label"], r["formats"], n(r["weights"]), f"{n(r['int8'])} → {n(r['stored'])} "
+                          f"({ratio(r['int8'], r['stored'])}×)", n(r["flash"]), n(r["arena"]), n(r["init_ram"]),
+                          n(r["instr"]), ratio(r["instr"], dense["instr"]) if dense else "-",
+                          n(r["first"]) if r["first"] != r["instr"] else "", "yes" if r["exact"] else "**NO**"])
+        L.append(md_table(["run", "formats", "weights B", "int8 → stored B", "flash B", "arena B", "init RAM B",
+                           "instr", "÷ dense", "first", "bit-exact"], table, right={2, 4, 5, 6, 7, 8, 9}) + "\n")
+        hs = [r for r in rows if "error" not in r and r["huffman"]]
+        if hs:
+            L.append("Huffman-coded tables: " + "; ".join(
+                f"{r['label']}: {r['huffman']['coded_bytes']:,.0f} B of codes for an entropy bound of "
+                f"{r['huffman']['entropy_bytes']:,.0f} B ({100 * r['huffman']['over_entropy']:+.2f}%), plus "
+                f"{r['huffman']['code_table_bytes']:,} B of code tables" for r in hs) + "\n")
+    return L
+
+
+# --- calibrating the format chooser's cost model ---------------------------------------
+
+CALIBRATION_RUNS = [
+    ("mlp_prune50", ["all=dense", "all=csr4", "all=csr8"]),
+    ("mlp_prune92_cluster32", ["all=csr4", "all=csr8", "all=csr4+lutNpc", "all=csr8+lutNpc", "all=lutNpc"]),
+    ("mlp_cluster4", ["all=lutNpc", "all=lutN"]),
+    ("lenet_prune80", ["all=dense", "all=csr4", "all=csr8"]),
+    ("lenet_cluster16", ["all=lutNpc", "all=csr4+lutNpc"]),
+    ("lenet_prune92", ["all=csr4", "all=csr8"]),
+    ("kws01", ["all=dense", "all=csr4", "all=lutNpc", "all=csr8+lutNpc"]),
+    ("vww01", ["all=dense", "all=csr4"]),
+]
+
+
+def calibrate(shared_dir: Path | None) -> str:
+    """Exact M4 counts of every weight layer in several formats, fitted per
+    (op kind, format kind, per-channel LUT) to instructions = a * executed
+    MACs + b * outputs + c * gathered input bytes (formats.cost_features;
+    non-negative, relative least squares); and the .text bytes of each
+    runtime source. Prints formats.INSTR_MODEL / CODE_BYTES."""
+    board = dict(CORES)[COMPRESSED_CORE]
+    data = {}
+    for key, specs in CALIBRATION_RUNS:
+        path = COMPRESSED_DIR / f"{key}.tflite"
+        if not path.is_file():
+            fname = dict(MODELS).get(key)
+            if not fname or shared_dir is None:
+                continue
+            path = shared_dir / f"{fname}.tflite"
+        graph = frontend.load(path)
+        st = wf.analyze(graph)
+        batch = batch_io.random_inputs(graph, 1, seed=SEED)
+        for spec in specs:
+            t = spec.split("=", 1)[1]
+            fm = {k: wf.instantiate(t, x) or wf.DENSE for k, x in st.items()}
+            log(f"calibrating: {key} {spec}")
+            gen = generate_build(graph, formats=fm)
+            fw = firmware.build_model_firmware(graph, board, gen=gen, profile=True)
+            _, counts = firmware.run_model_firmware(fw, batch)
+            layers, _ = firmware.split_profile(fw, counts)
+            for k in st:
+                f, op = fm[k], graph.operators[k]
+                data.setdefault((op.kind, f.kind, f.lut_per_channel), []).append(
+                    (*wf.cost_features(graph, k, gen.calls[k].macs), layers[0][k]))
+    lines = ["INSTR_MODEL = {"]
+    for key, rows in sorted(data.items()):
+        X = np.array([r[:3] for r in rows], float)
+        y = np.array([r[3] for r in rows], float)
+        A, b = X / y[:, None], np.ones(len(y))
+        active = [j for j in range(3) if X[:, j].any()]
+        while True:
+            c = np.linalg.lstsq(A[:, active], b, rcond=None)[0]
+            if (c >= 0).all() or len(active) == 1:
+                break
+            active.pop(int(np.argmin(c)))
+        coef = np.zeros(3)
+        coef[active] = np.maximum(c, 0)
+        err = np.abs(X @ coef - y) / y
+        lines.append(f"    {key!r}: ({coef[0]:.2f}, {coef[1]:.1f}, {coef[2]:.2f}),  # {len(rows)} layers, "
+                     f"median error {100 * np.median(err):.0f}%")
+    lines.append("}")
+    code = {}
+    for src in sorted((ROOT / "runtime_c" / "src").glob("*.c")):
+        with tempfile.TemporaryDirectory() as d:
+            o = Path(d) / "x.o"
+            r = subprocess.run([qemu.CROSS_CC, *get_board(board).cflags, "-O2", "-std=c99", "-ffunction-sections",
+                                f"-I{ROOT / 'runtime_c/include'}", f"-I{ROOT / 'runtime_c/src'}", "-c", str(src),
+                                "-o", str(o)], capture_output=True, text=True)
+            if r.returncode == 0:
+                code[src.name] = qemu.size_of(o)["text"]
+    lines.append("CODE_BYTES = {" + ", ".join(f"{k!r}: {v}" for k, v in code.items()) + "}")
+    return "\n".join(lines)
 
 
 # --- host (callgrind) ---------------------------------------------------------------
@@ -285,7 +479,7 @@ def summary_table(results, cores) -> str:
     return md_table(headers, rows, right=set(range(1, len(headers) - 1)))
 
 
-def write_benchmarks(path: Path, results, cores, host, profiles, started, elapsed) -> None:
+def write_benchmarks(path: Path, results, cores, host, profiles, started, elapsed, compressed: dict | None = None) -> None:
     L = []
     L.append("# mcugen benchmarks: MLPerf Tiny int8 models\n")
     L.append(f"Generated by `make bench` (`tools/bench.py`) on {started:%Y-%m-%d %H:%M} UTC in {elapsed:.0f} s.  ")
@@ -404,6 +598,9 @@ def write_benchmarks(path: Path, results, cores, host, profiles, started, elapse
         L.append(md_table(["#", "op", "class", "kernel", "MACs", "instructions", "instr/MAC", "share"], rows,
                           right={0, 4, 5, 6, 7}) + "\n")
 
+    if compressed:
+        L += compressed_section(compressed)
+
     L.append("## How measured\n")
     L.append(
         f"- Each model is generated by mcugen (`codegen.generate.build`), compiled with arm-none-eabi-gcc `-O2` "
@@ -469,17 +666,37 @@ def readme_block(results, cores, host, started) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", required=True, help="folder with the four MLPerf Tiny .tflite files")
+    ap.add_argument("--shared", help="folder with the four MLPerf Tiny .tflite files (needed unless --compressed-only)")
     ap.add_argument("--out", default="BENCHMARKS.md")
     ap.add_argument("--readme", help="README.md whose bench block to replace")
     ap.add_argument("--cores", default=",".join(c for c, _ in CORES), help="subset of M4,M55,M7")
     ap.add_argument("--no-host", action="store_true", help="skip the callgrind measurements")
+    ap.add_argument("--no-compressed", action="store_true", help="skip the compressed weight formats")
+    ap.add_argument("--compressed-only", action="store_true",
+                    help="only the compressed weight formats section (shared models too with --shared)")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="refit the format chooser's instruction and code-size estimates (mcugen/plan/formats.py)")
     args = ap.parse_args(argv)
+    if not args.shared and not (args.compressed_only or args.calibrate):
+        ap.error("--shared is required (or --compressed-only / --calibrate)")
 
     why = qemu.toolchain_missing(count=True)
     if why:
         log(f"cannot measure: {why}")
         return 2
+    if args.calibrate:
+        print(calibrate(Path(args.shared).resolve() if args.shared else None))
+        return 0
+    if args.compressed_only:
+        t0 = time.time()
+        comp = bench_compressed(Path(args.shared).resolve() if args.shared else None)
+        text = ["# mcugen benchmarks: compressed weight formats\n",
+                f"Generated by `tools/bench.py --compressed-only` in {time.time() - t0:.0f} s. "
+                f"Machine: {machine_text()}.\n"] + compressed_section(comp)
+        Path(args.out).write_text("\n".join(text))
+        log(f"wrote {args.out}")
+        bad = [k for k, rows in comp.items() for r in rows if "error" in r or not r.get("exact", True)]
+        return 1 if bad else 0
     cores = [c for c in args.cores.split(",") if c]
     boards = dict(CORES)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -544,9 +761,14 @@ def main(argv=None) -> int:
             log(f"tflm host: {e}")
             host["tflm"] = {}
 
+    compressed = None
+    if not args.no_compressed:
+        compressed = bench_compressed(shared)
+        failed |= any("error" in r or not r.get("exact", True) for rows in compressed.values() for r in rows)
+
     elapsed = time.time() - t0
     out = Path(args.out)
-    write_benchmarks(out, results, cores, host, profiles, started, elapsed)
+    write_benchmarks(out, results, cores, host, profiles, started, elapsed, compressed)
     log(f"wrote {out}")
     if args.readme:
         update_readme(Path(args.readme), readme_block(results, cores, host, started))

@@ -4,6 +4,7 @@
 
 #include "mcu_fixedpoint.h"
 #include "mcu_nn_conv.h"
+#include "mcu_nn_compressed.h"
 #include "mcu_nn_misc.h"
 
 #endif /* MCU_NN_H */

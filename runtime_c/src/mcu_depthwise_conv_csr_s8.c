@@ -1,0 +1,12 @@
+/* mcu_depthwise_conv_csr_s8.c - DEPTHWISE_CONV_2D on CSR sparse
+ * weights: each channel's stored taps are listed once, then every output
+ * pixel multiplies only those (four pixels a pass). */
+#include <stdint.h>
+
+#include "mcu_cw_internal.h"
+
+void mcu_depthwise_conv_csr_s8(const mcu_dw_conv_cw_params_s8 *p, const int8_t *in, const int32_t *bias,
+                               int8_t *out, int8_t *scratch)
+{
+    mcu_cw_dw(p, in, bias, out, scratch, MCU_CW_CSR);
+}
