@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -100,11 +101,22 @@ def _run_qemu_formats(graph, model, batch, board, profile, name, formats, roundi
 
 
 def cmd_run(args) -> int:
+    if args.engine == "qemu" and not args.board:
+        raise McugenError("--engine qemu needs --board (see `mcugen boards` for the emulated ones)")
+    if args.engine != "qemu" and (args.board or args.profile):
+        raise McugenError(f"--{'board' if args.board else 'profile'} applies to --engine qemu only, not {args.engine}")
+    if args.sanitize and args.engine != "c":
+        raise McugenError(f"--sanitize applies to --engine c only, not {args.engine}")
+    batch_io.check_output_path(args.out, args.inputs)
+    board = _board(args.board)
+    if args.engine == "qemu":
+        from .harness.firmware import emulated_board
+
+        emulated_board(board)
     graph = frontend.load(args.model)
     batch = batch_io.read_inputs(graph, args.inputs)
     n = len(batch[0])
     _progress(f"running {n} sample(s) of {graph.name} on the {args.engine} engine")
-    board = _board(args.board)
     formats = choose_formats(args, graph, board) if args.engine in ("c", "qemu") else None
     outs, info = run_engine(args.engine, args.model, graph, batch, board=board, rounding=args.rounding,
                             sanitize=args.sanitize, profile=args.profile, formats=formats)
@@ -170,13 +182,19 @@ def report_table(report: dict) -> str:
 def cmd_verify(args) -> int:
     from .verify import compare
 
+    if args.n < 1:
+        raise McugenError(f"--n {args.n}: give at least one sample")
+    board = _board(args.board)
+    if board is not None:
+        from .harness.firmware import emulated_board
+
+        emulated_board(board)  # fail before TFLM and the host build, not after
     graph = frontend.load(args.model)
     if args.inputs:
         batch = batch_io.read_inputs(graph, args.inputs)
     else:
         batch = batch_io.random_inputs(graph, args.n, seed=args.seed)
     n = len(batch[0])
-    board = _board(args.board)
     _progress(f"verifying {graph.name} on {n} sample(s)")
     formats = choose_formats(args, graph, board)
     ref = reference.run_batch(graph, batch, rounding=args.rounding)
@@ -306,6 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mcugen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `mcugen inspect … | head`: the reader left; say nothing more
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
 
 
 if __name__ == "__main__":

@@ -109,3 +109,31 @@ def test_npy_instead_of_npz(tmp_path):
     np.save(tmp_path / "in.npy", np.zeros((2, 1, 49, 10, 1), np.int8))
     r = mcugen("run", shared_model("kws01_dscnn_int8"), "--inputs", tmp_path / "in.npy", "--out", tmp_path / "o.npz")
     assert r.returncode == EXIT_CODE and "single array (.npy)" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--out", "OUT"], "must end in .npz"),
+    (["--out", "IN"], "is the inputs file"),
+    (["--out", "NODIR"], "does not exist; create it first"),
+    (["--out", "o.npz", "--profile"], "--profile applies to --engine qemu only"),
+    (["--out", "o.npz", "--engine", "qemu"], "--engine qemu needs --board"),
+    (["--out", "o.npz", "--engine", "qemu", "--board", "RPI-PICO"], "has no QEMU machine"),
+])
+def test_run_option_errors_before_any_work(tmp_path, extra, needle):
+    g = frontend.load(shared_model("ad01_int8"))
+    inp = tmp_path / "in.npz"
+    np.savez(inp, input_0=batch.random_inputs(g, 1)[0])
+    subst = {"OUT": str(tmp_path / "o"), "IN": str(inp), "NODIR": str(tmp_path / "no" / "o.npz")}
+    args = [subst.get(a, str(tmp_path / a) if a.endswith(".npz") else a) for a in extra]
+    r = mcugen("run", shared_model("ad01_int8"), "--inputs", inp, *args)
+    assert r.returncode == EXIT_CODE and needle in r.stderr and "Traceback" not in r.stderr
+    assert "running" not in r.stderr  # refused before loading and running anything
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_verify_n_zero_and_broken_pipe():
+    r = mcugen("verify", shared_model("ad01_int8"), "--n", "0")
+    assert r.returncode == EXIT_CODE and "at least one sample" in r.stderr and "Traceback" not in r.stderr
+    p = subprocess.run(f"{sys.executable} -m mcugen inspect {shared_model('vww01_mobilenet_int8')} | head -1",
+                       shell=True, capture_output=True, text=True)
+    assert "Traceback" not in p.stderr and p.stdout.startswith("model vww01")

@@ -55,6 +55,11 @@
 #error "mcugen's weight streams are little-endian"
 #endif
 
+/* __ssat needs arm_acle.h on cores with SSAT but no DSP extension (M3) too */
+#if defined(__ARM_FEATURE_SAT) && !defined(MCU_NO_DSP)
+#include <arm_acle.h>
+#endif
+
 /* ---- 16-bit multiply-accumulates --------------------------------------------------
  * acc + w * (bottom or top int16 half of v), wrapping. With the DSP
  * extension each is one SMLABB / SMLABT; elsewhere plain C. */
