@@ -138,8 +138,10 @@ class Fit:
         bigger = [b.name for b in sorted(list_boards(), key=lambda b: (b.flash_bytes + b.ram_bytes, b.name))
                   if b.max_contiguous_flash >= self.flash_needed and b.max_contiguous_ram >= self.ram_needed
                   and b.kind == "hardware"]
-        advice = ("use a smaller model (fewer or narrower layers), compress it (mcugen's compression options "
-                  "are planned), or pick a bigger board"
+        shrink = ("prune or cluster the weights (tensorflow-model-optimization) so that mcugen's sparse, "
+                  "lookup-table and Huffman compression formats can shrink them (`--optimize size`), "
+                  if self.flash_needed > self.flash_available else "")
+        advice = ("use a smaller model (fewer or narrower layers), " + shrink + "or pick a bigger board"
                   + (f" (these fit: {', '.join(bigger[:4])})" if bigger else "") + "; `mcugen boards` lists them")
         return (f"{self.model} does not fit {self.board.name}. " + " | ".join(parts) + f". To fix: {advice}.")
 
