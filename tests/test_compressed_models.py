@@ -109,8 +109,7 @@ def test_shared_models_formats_bit_exact(name, tmp_path):
         _run(g, fm, ins, want, tmp_path / f"s{j}", f"{name} [{F.summarize(fm)}]")
 
 
-@pytest.mark.parametrize("name", ["mlp_prune92_cluster32", "lenet_prune92_cluster32", "mlp_cluster4", "mlp_prune50",
-                                  "lenet_cluster16"])
+@pytest.mark.parametrize("name", NAMES)
 def test_huffman_totals_within_3_percent_of_entropy(name):
     """Under --optimize size, the coded bits of all Huffman-coded tables
     against the empirical entropy of their bytes; code tables come on top

@@ -61,6 +61,50 @@ def test_csr_on_pruned_lut_on_clustered():
     assert sum(x.kind == "csr_lut" for x in f.values()) >= 2, f
 
 
+@pytest.mark.parametrize("name", ["lenet_cluster4", "lenet_cluster16", "mlp_cluster4", "lenet_prune80",
+                                  "mlp_prune92_cluster32"])
+def test_size_stores_no_more_than_any_single_format(name):
+    """--optimize size against every layer in one storage (each layer at
+    the narrowest LUT width its values allow): it may trade weight bytes for
+    kernel code only when the kernel is larger than the bytes saved, so its
+    generated weights plus the code of its kernels are never above theirs."""
+    from mcugen.plan.formats import code_bytes
+
+    g = _load(name)
+    st = F.analyze(g)
+
+    def flash(fm):
+        gen = build(g, formats=fm)
+        return gen.report["weight_bytes"] + code_bytes({s for c in gen.calls for s in c.sources})
+
+    best = flash(F.choose_formats(g, "size"))
+    for t in ("dense", "csr4", "csr8", "lutNpc", "lutN", "csr4+lutNpc", "lutNpc+huffman-stream"):
+        fm = {k: F.instantiate(t, x) or F.DENSE for k, x in st.items()}
+        assert best <= flash(fm), (t, best, flash(fm))
+
+
+def test_code_bytes_match_the_compiled_runtime(tmp_path):
+    """The chooser charges each kernel's .text once per model; stale figures
+    once made --optimize size keep dense+Huffman over 2-bit lookup tables
+    that were 30% smaller."""
+    import shutil
+
+    from mcugen.boards import get_board
+    from mcugen.harness import qemu
+
+    if shutil.which(qemu.CROSS_CC) is None:
+        pytest.skip("arm-none-eabi-gcc missing: run tools/install_toolchain.sh")
+    flags = get_board("MPS2-AN386").cflags
+    for src in sorted((ROOT / "runtime_c" / "src").glob("*.c")):
+        o = tmp_path / (src.stem + ".o")
+        subprocess.run([qemu.CROSS_CC, *flags, "-O2", "-std=c99", "-ffunction-sections",
+                        f"-I{ROOT / 'runtime_c/include'}", f"-I{ROOT / 'runtime_c/src'}", "-c", str(src), "-o", str(o)],
+                       check=True, capture_output=True)
+        text = qemu.size_of(o)["text"]
+        assert src.name in F.CODE_BYTES, f"{src.name} ({text} B) missing from formats.CODE_BYTES"
+        assert abs(F.CODE_BYTES[src.name] - text) <= max(64, text // 20), (src.name, F.CODE_BYTES[src.name], text)
+
+
 def test_optimize_orders_flash_and_time():
     g = _load("lenet_prune92_cluster32")
     ch = {opt: F.choose(g, opt) for opt in F.OPTIMIZE}

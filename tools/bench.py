@@ -644,7 +644,8 @@ def readme_block(results, cores, host, started) -> str:
             instr = cell(m, "instr")
             row += [n(instr), f"{ratio(instr, CMSIS_NN[c][key])}×" if isinstance(instr, int) else "-"]
         m4 = r["cores"].get("M4")
-        row += [n(cell(m4, "flash")), n(cell(m4, "ram")), f"{n(r.get('arena', '-'))} / {n(TFLM_ARENA[key])}"]
+        row += [n(r.get("weights", "-")), n(cell(m4, "flash")), n(cell(m4, "ram")),
+                f"{n(r.get('arena', '-'))} / {n(TFLM_ARENA[key])}"]
         o = host.get("ours", {}).get(key, {}) if not host.get("error") else {}
         t = host.get("tflm", {}).get(key) if not host.get("error") else None
         row.append(ratio(o.get("instr"), t, 3) + "×" if o.get("instr") and t else "-")
@@ -654,10 +655,11 @@ def readme_block(results, cores, host, started) -> str:
     for c in ("M4", "M55"):
         if c in cores:
             headers += [f"{c} instr", "vs CMSIS-NN"]
-    headers += ["flash B", "RAM B", "arena / TFLM arena", "x86 vs TFLM", "bit-exact"]
+    headers += ["weights B", "flash B", "RAM B", "arena / TFLM arena", "x86 vs TFLM", "bit-exact"]
     t = md_table(headers, rows, right=set(range(1, len(headers) - 1)))
     return (f"{t}\n\nInstructions per inference under QEMU (exact count; M4 = mps2-an386, M55 = mps3-an547 "
             f"built with -mcpu=cortex-m55, so MVE is available to the compiler); \"vs CMSIS-NN\" = ours ÷ CMSIS-NN's count on the same core (below 1 is better). "
+            f"Weights: the generated constant tables (folded biases included). "
             f"Flash/RAM: model library on M4 (RAM = arena + static data, no stack). x86: generated C vs the "
             f"tflite-micro interpreter under callgrind. Measured {started:%Y-%m-%d}.")
 

@@ -259,13 +259,17 @@ INSTR_MODEL = {
 # .text bytes of runtime sources (arm-none-eabi-gcc 12 -O2, Cortex-M4): a
 # format's kernel costs flash once per model, however many layers use it.
 CODE_BYTES = {
-    "mcu_conv2d_csr_lut_s8.c": 8616, "mcu_conv2d_csr_s8.c": 5012, "mcu_conv2d_lut_s8.c": 10204,
+    "mcu_add_s8.c": 1376, "mcu_avgpool_s8.c": 744, "mcu_concat_s8.c": 84, "mcu_conv2d_1x1_s8.c": 304,
+    "mcu_conv2d_csr_lut_s8.c": 8616, "mcu_conv2d_csr_s8.c": 5012, "mcu_conv2d_direct_s8.c": 4212,
+    "mcu_conv2d_lut_s8.c": 6932, "mcu_conv2d_s8.c": 1080, "mcu_copy_s8.c": 20,
+    "mcu_depthwise_conv_3x3_ch4_s8.c": 3944, "mcu_depthwise_conv_3x3_s8.c": 2060,
     "mcu_depthwise_conv_csr_lut_s8.c": 3428, "mcu_depthwise_conv_csr_s8.c": 3092,
-    "mcu_depthwise_conv_lut_s8.c": 3096, "mcu_fully_connected_csr_lut_s8.c": 6712,
-    "mcu_fully_connected_csr_s8.c": 4200, "mcu_fully_connected_lut_s8.c": 9392,
-    "mcu_huffman_decode.c": 876, "mcu_fully_connected_s8.c": 2176, "mcu_conv2d_s8.c": 1080,
-    "mcu_nn_gemm_s8.c": 6528, "mcu_depthwise_conv_3x3_s8.c": 2060, "mcu_conv2d_1x1_s8.c": 304,
-    "mcu_depthwise_conv_s8.c": 1748,
+    "mcu_depthwise_conv_lut_s8.c": 3096, "mcu_depthwise_conv_s8.c": 1748, "mcu_dequantize_s8.c": 48,
+    "mcu_fully_connected_csr_lut_s8.c": 6712, "mcu_fully_connected_csr_s8.c": 4200,
+    "mcu_fully_connected_lut_s8.c": 6120, "mcu_fully_connected_s8.c": 2176, "mcu_huffman_decode.c": 876,
+    "mcu_lut_s8.c": 120, "mcu_maxpool_s8.c": 372, "mcu_mean_s8.c": 452, "mcu_mul_s8.c": 1272,
+    "mcu_nn_gemm_s8.c": 6528, "mcu_pad_s8.c": 372, "mcu_quantize_s8.c": 220, "mcu_softmax_s8.c": 532,
+    "mcu_split_s8.c": 88, "mcu_strided_slice_s8.c": 212, "mcu_transpose_conv_s8.c": 760,
 }
 CODE_BYTES_OTHER = 1200  # budget.EST_CODE_PER_SOURCE
 # other operators (pooling, activations, copies): instructions per output element
