@@ -1,5 +1,5 @@
 """Generated C, built on the host, is bit-exact with TFLM's outputs on every zoo fixture and the shared models,
-in release builds and under ASan + UBSan; warning-free for Cortex-M4."""
+in release builds and under ASan + UBSan; warning-free for Cortex-M4 and M55."""
 import json
 import shutil
 import subprocess
@@ -52,7 +52,7 @@ def test_shared_models_bit_exact_sanitized(name, gen_root):
     _check(HostModel(d, "sanitize").run_batch(ins), want, name + " (asan+ubsan)")
 
 
-def test_arm_cortex_m4_compiles_warning_free(gen_root, tmp_path):
+def test_arm_cortex_m4_and_m55_compile_warning_free(gen_root, tmp_path):
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc missing: run tools/install_toolchain.sh")
     # every zoo model plus the shared ones, each file compiled with the DSP path on
@@ -66,12 +66,14 @@ def test_arm_cortex_m4_compiles_warning_free(gen_root, tmp_path):
         rep = json.loads((d / "mcugen_report.json").read_text())
         for f in [d / f"{rep['name']}.c", d / f"{rep['name']}_weights.c"] + [d / "runtime" / "src" / s for s in rep["runtime_sources"]]:
             sources.setdefault(f.name if "runtime" in str(f) else str(f), (f, d))
-    for key, (f, d) in sources.items():
-        r = subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
-                            "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffreestanding",
-                            f"-I{d}", f"-I{d / 'runtime' / 'include'}", f"-I{d / 'runtime' / 'src'}",
-                            "-c", str(f), "-o", str(tmp_path / "x.o")], capture_output=True, text=True)
-        assert r.returncode == 0, f"{f}:\n{r.stderr}"
+    # Cortex-M4 (DSP) and Cortex-M55 (DSP + Helium) take different paths through the same sources
+    for cpu in (["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16"], ["-mcpu=cortex-m55"]):
+        for key, (f, d) in sources.items():
+            r = subprocess.run(["arm-none-eabi-gcc", *cpu, "-mthumb", "-mfloat-abi=hard",
+                                "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffreestanding",
+                                f"-I{d}", f"-I{d / 'runtime' / 'include'}", f"-I{d / 'runtime' / 'src'}",
+                                "-c", str(f), "-o", str(tmp_path / "x.o")], capture_output=True, text=True)
+            assert r.returncode == 0, f"{cpu[0]} {f}:\n{r.stderr}"
 
 
 def test_trace_locates_first_differing_operator(tmp_path):

@@ -279,3 +279,21 @@ def test_stack_figure_bounds_the_measured_high_water_mark(toolchain, tmp_path):
     # never below what runs (the deepest static path may hold helpers this model never calls,
     # and frames need not be written to the last word), and of the same order
     assert all(0.5 * tree <= m <= tree for m in measured), (measured, link.stack_path)
+
+
+# Helium (MVE) dot blocks take 16 bytes of depth at a time and hand the rest
+# to the DSP code; odd depths leave rows unaligned for VLD2/VLD4, which then
+# step aside. The zoo's convolutions, fully connected and transpose
+# convolutions cover those shapes; compare with TFLM's outputs on the M55.
+ZOO_DOT = sorted(p for p in ZOO.glob("*.tflite")
+                 if p.stem.split("_")[0] in ("conv", "fc", "tconv", "tiny", "int8"))
+
+
+@pytest.mark.parametrize("path", ZOO_DOT, ids=[p.stem for p in ZOO_DOT])
+def test_zoo_dot_kernels_bit_exact_on_m55(toolchain, path):
+    graph = frontend.load(path)
+    z = np.load(path.with_suffix(".npz"))
+    ins = [z[f"input_{k}"] for k in range(len(graph.inputs))]
+    outs, _ = firmware.run_batch(graph, str(path), ins, "MPS3-AN547")
+    for k, got in enumerate(outs):
+        np.testing.assert_array_equal(got, z[f"output_{k}"], err_msg=f"{path.stem} output {k}")

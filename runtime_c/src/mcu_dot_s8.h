@@ -14,6 +14,11 @@
  *    a host build (and its sanitizers) runs exactly the DSP code path (the C
  *    form of the assembly loops).
  *  - otherwise: plain C MACs, unrolled by 4 (Cortex-M0/M0+, hosts).
+ * On Helium cores (__ARM_FEATURE_MVE, Cortex-M55/M85) the dot blocks first
+ * take 16 bytes of depth per VMLADAVA (16 MACs into a scalar int32), the
+ * word-interleaved row pairs and quads split by VLD2/VLD4, and leave the
+ * depth % 16 rest to the DSP code; the GEMM and FULLY_CONNECTED assembly
+ * loops (MCU_GEMM_ASM) step aside for them.
  * All give the same bits: each is an exact int32 sum of int8 products.
  * Activation words are read with memcpy, so they need no alignment
  * (Cortex-M3 and later load unaligned words in one LDR); weight tables must
@@ -98,6 +103,19 @@ static inline int32_t mcu_smlabb(int32_t a, int32_t b, int32_t acc)
 #define MCU_ALWAYS_INLINE inline
 #endif
 
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MCU_NO_MVE)
+#include <arm_mve.h>
+#define MCU_MVE 1
+/* VLD2/VLD4 of 32-bit elements fault on addresses that are not word aligned;
+ * streams whose depth is not a multiple of 4 can put a row there */
+#define MCU_MVE_ALIGNED(p) ((((uintptr_t)(const void *)(p)) & 3u) == 0)
+#else
+#define MCU_MVE 0
+#endif
+#if defined(MCU_DSP_ASM) && !MCU_MVE
+#define MCU_GEMM_ASM 1
+#endif
+
 #if defined(__ARM_FEATURE_SAT) && !defined(MCU_NO_DSP)
 #include <arm_acle.h>
 /* clamp to [-128, 127] in one SSAT */
@@ -149,6 +167,21 @@ static MCU_ALWAYS_INLINE void mcu_dot_quad_x1(const int8_t *w, const int8_t *x, 
 {
     int32_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3], k;
     const int32_t tail = n & 3;
+#if MCU_MVE
+    if (MCU_MVE_ALIGNED(w)) {
+        for (k = n >> 4; k > 0; --k) {
+            const int32x4x4_t q = vld4q_s32((const int32_t *)(const void *)w);
+            const int8x16_t xv = vld1q_s8(x);
+            s0 = vmladavaq_s8(s0, vreinterpretq_s8_s32(q.val[0]), xv);
+            s1 = vmladavaq_s8(s1, vreinterpretq_s8_s32(q.val[1]), xv);
+            s2 = vmladavaq_s8(s2, vreinterpretq_s8_s32(q.val[2]), xv);
+            s3 = vmladavaq_s8(s3, vreinterpretq_s8_s32(q.val[3]), xv);
+            w += 64;
+            x += 16;
+        }
+        n &= 15;
+    }
+#endif
 #if MCU_SIMD
     k = n >> 3;
 #if defined(MCU_DSP_ASM)
@@ -256,6 +289,19 @@ static MCU_ALWAYS_INLINE void mcu_dot_pair_x1(const int8_t *wp, const int8_t *x,
 {
     int32_t s0 = *a0, s1 = *a1, k;
     const int32_t tail = n & 3;
+#if MCU_MVE
+    if (MCU_MVE_ALIGNED(wp)) {
+        for (k = n >> 4; k > 0; --k) {
+            const int32x4x2_t q = vld2q_s32((const int32_t *)(const void *)wp);
+            const int8x16_t xv = vld1q_s8(x);
+            s0 = vmladavaq_s8(s0, vreinterpretq_s8_s32(q.val[0]), xv);
+            s1 = vmladavaq_s8(s1, vreinterpretq_s8_s32(q.val[1]), xv);
+            wp += 32;
+            x += 16;
+        }
+        n &= 15;
+    }
+#endif
 #if MCU_SIMD
     for (k = n >> 2; k > 0; --k) {
         const int32_t xv = mcu_read_s8x4(x);
@@ -291,6 +337,17 @@ static inline void mcu_dot_1x2(const int8_t *w, const int8_t *xa, const int8_t *
                                int32_t *a1)
 {
     int32_t s0 = *a0, s1 = *a1, k;
+#if MCU_MVE
+    for (k = n >> 4; k > 0; --k) {
+        const int8x16_t wv = vld1q_s8(w);
+        s0 = vmladavaq_s8(s0, wv, vld1q_s8(xa));
+        s1 = vmladavaq_s8(s1, wv, vld1q_s8(xb));
+        w += 16;
+        xa += 16;
+        xb += 16;
+    }
+    n &= 15;
+#endif
 #if MCU_SIMD
     for (k = n >> 2; k > 0; --k) {
         const int32_t wv = mcu_read_s8x4(w);
@@ -328,6 +385,14 @@ static inline void mcu_dot_1x2(const int8_t *w, const int8_t *xa, const int8_t *
 static inline int32_t mcu_dot_1x1(const int8_t *w, const int8_t *x, int32_t n, int32_t a)
 {
     int32_t k;
+#if MCU_MVE
+    for (k = n >> 4; k > 0; --k) {
+        a = vmladavaq_s8(a, vld1q_s8(w), vld1q_s8(x));
+        w += 16;
+        x += 16;
+    }
+    n &= 15;
+#endif
 #if MCU_SIMD
     for (k = n >> 2; k > 0; --k) {
         const int32_t xv = mcu_read_s8x4(x), wv = mcu_read_s8x4(w);
@@ -357,6 +422,23 @@ static MCU_ALWAYS_INLINE void mcu_dot_pair_x2(const int8_t *wp, const int8_t *xa
 {
     int32_t s00 = acc[0], s10 = acc[1], s01 = acc[2], s11 = acc[3], k;
     const int32_t tail = n & 3;
+#if MCU_MVE
+    if (MCU_MVE_ALIGNED(wp)) {
+        for (k = n >> 4; k > 0; --k) {
+            const int32x4x2_t q = vld2q_s32((const int32_t *)(const void *)wp);
+            const int8x16_t wa = vreinterpretq_s8_s32(q.val[0]), wb = vreinterpretq_s8_s32(q.val[1]);
+            const int8x16_t va = vld1q_s8(xa), vb = vld1q_s8(xb);
+            s00 = vmladavaq_s8(s00, wa, va);
+            s01 = vmladavaq_s8(s01, wa, vb);
+            s10 = vmladavaq_s8(s10, wb, va);
+            s11 = vmladavaq_s8(s11, wb, vb);
+            wp += 32;
+            xa += 16;
+            xb += 16;
+        }
+        n &= 15;
+    }
+#endif
 #if MCU_SIMD
 #if defined(MCU_DSP_ASM)
     if (n >= 8) {
