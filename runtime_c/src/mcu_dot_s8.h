@@ -18,7 +18,7 @@
  * take 16 bytes of depth per VMLADAVA (16 MACs into a scalar int32), the
  * word-interleaved row pairs and quads split by VLD2/VLD4, and leave the
  * depth % 16 rest to the DSP code; the GEMM and FULLY_CONNECTED assembly
- * loops (MCU_GEMM_ASM) step aside for them.
+ * loops step aside for them where the depth is at least 16 (MCU_MVE_WINS).
  * All give the same bits: each is an exact int32 sum of int8 products.
  * Activation words are read with memcpy, so they need no alignment
  * (Cortex-M3 and later load unaligned words in one LDR); weight tables must
@@ -112,9 +112,9 @@ static inline int32_t mcu_smlabb(int32_t a, int32_t b, int32_t acc)
 #else
 #define MCU_MVE 0
 #endif
-#if defined(MCU_DSP_ASM) && !MCU_MVE
-#define MCU_GEMM_ASM 1
-#endif
+/* Depth (bytes per run) from which the Helium blocks beat the DSP assembly
+ * loops of the GEMM and FULLY_CONNECTED; shorter runs keep those loops. */
+#define MCU_MVE_WINS(depth) (MCU_MVE && (depth) >= 16)
 
 #if defined(__ARM_FEATURE_SAT) && !defined(MCU_NO_DSP)
 #include <arm_acle.h>

@@ -17,7 +17,7 @@ static int32_t row_term(const mcu_fc_params_s8 *p, const int8_t *x)
     return mcu_wrap_mul_s32(s, p->weights_offset);
 }
 
-#if defined(MCU_GEMM_ASM)
+#if defined(MCU_DSP_ASM)
 /* The common case (one triple for all rows, fast form, the whole int8
  * range, no weight zero point, in_depth % 8 == 0) as one assembly loop over
  * the groups of four rows: twelve registers in the dot loop, the rest in
@@ -108,9 +108,9 @@ static void fc_vector(const mcu_fc_params_s8 *p, const int8_t *x, const int8_t *
     const int32_t *q = p->rq;
     int32_t r = p->out_depth >> 2;
 
-#if defined(MCU_GEMM_ASM)
+#if defined(MCU_DSP_ASM)
     if (p->rq_fast && !p->per_channel && lo == -128 && hi == 127 && add == 0 && (depth & 7) == 0 && depth > 0 &&
-        r > 0) {
+        r > 0 && !MCU_MVE_WINS(depth)) {
         w = fc_groups_asm(w, bias, x, depth, r, q, out);
         bias += 4 * r;
         out += 4 * r;

@@ -15,7 +15,7 @@
 
 #include "mcu_dot_s8.h"
 
-#if defined(MCU_GEMM_ASM)
+#if defined(MCU_DSP_ASM)
 
 /* 8 bytes of both columns through both rows */
 #define K8_HALF                                   \
@@ -180,6 +180,11 @@
 /* All row pairs of a fast stream whose runs are multiples of 8 bytes, in
  * the loop mcu_nn_gemm_s8_prepare chose; returns where the stream
  * continues (an odd last row). */
+#if MCU_MVE && (defined(__GNUC__) || defined(__clang__))
+/* out of line on Helium cores, where the deep layers take the C path: inlined,
+ * its register needs would make every call of mcu_nn_gemm_s8 save them */
+__attribute__((noinline))
+#endif
 static const int8_t *rows_2col_asm(const mcu_gemm_s8_t *g, const int8_t *x0, const int8_t *x1, int8_t **out0,
                                    int8_t **out1)
 {
@@ -231,7 +236,7 @@ static const int8_t *rows_2col_asm(const mcu_gemm_s8_t *g, const int8_t *x0, con
     *out1 = o1;
     return wp;
 }
-#endif /* MCU_GEMM_ASM */
+#endif /* MCU_DSP_ASM */
 
 /* the last odd row (stream at w): one plain row against both columns */
 static void gemm_2col_odd(const mcu_gemm_s8_t *g, const int8_t *w, const int8_t *x0, const int8_t *x1, int8_t *out0,
@@ -321,7 +326,8 @@ void mcu_nn_gemm_s8_prepare(mcu_gemm_s8_t *g)
     g->lo4 = mcu_bytes4(g->act_min);
     g->hi4 = mcu_bytes4(g->act_max);
     g->w_pairs_end = g->w + (g->rows >> 1) * (2 * g->n_seg * g->seg_len + 32);
-#if defined(MCU_GEMM_ASM)
+#if defined(MCU_DSP_ASM)
+    if (MCU_MVE_WINS(g->seg_len)) return;
     if (g->rq_fast && g->rows >= 2 && g->n_seg == 1 && g->seg_len >= 12 && (g->seg_len & 7) == 4)
         g->path = full ? MCU_GEMM_ONE_RUN_K4 : MCU_GEMM_ONE_RUN_K4_CLAMPED;
     if (g->rq_fast && g->rows >= 2 && g->seg_len > 0 && (g->seg_len & 7) == 0) {
@@ -343,7 +349,7 @@ void mcu_nn_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *x0, const int8_t *x1, 
         gemm_1col(g, x0, out0);
         return;
     }
-#if defined(MCU_GEMM_ASM)
+#if defined(MCU_DSP_ASM)
     if (g->path != MCU_GEMM_C) {
         const int8_t *rest = rows_2col_asm(g, x0, x1, &out0, &out1);
         if (g->rows & 1) gemm_2col_odd(g, rest, x0, x1, out0, out1);
