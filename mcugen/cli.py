@@ -75,7 +75,7 @@ def run_engine(engine: str, model: str, graph, batch, *, board=None, rounding="d
         from .harness import firmware
         from .plan.formats import DENSE
 
-        if not any(f != DENSE for f in (formats or {}).values()):
+        if rounding == "double" and not any(f != DENSE for f in (formats or {}).values()):
             return firmware.run_batch(graph, model, batch, board, profile=profile, name=name)
         return _run_qemu_formats(graph, model, batch, board, profile, name, formats, rounding)
     raise McugenError(f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}")
