@@ -145,7 +145,92 @@ static void pixels_c(const int8_t *p, const int8_t *gw, int32_t n, int32_t pstep
     }
 }
 
-#if defined(MCU_DSP_ASM)
+#if MCU_MVE
+/* The pixels on Helium: a group's four channels as the lanes (c0, c2, c1,
+ * c3), the order of the buffer's and the weights' int16 pairs, so a tap is
+ * one VLDRH.S32 of each, a VMUL and a VADD. Assembly because gcc 12 keeps
+ * no MVE addressing offsets and spills the tap pointers; the loop needs all
+ * eight Q registers (accumulator, two temporaries, m, -shift, addend and
+ * the clamp), so the bias and the lanes' output offsets come from memory.
+ * The requantization is mcu_rq_fast (mcu_dot_s8.h) on four lanes: the high
+ * word of acc * m +- 2^30 is VMULH's plus the nudge's high word (0 or -1)
+ * plus the carry out of the low words' sum (VMUL gives acc * m's low
+ * word), then the addend and the shift; one VSTRB scatter
+ * puts the lanes back in channel order. (Two-lane VMOVs to core registers
+ * gave wrong bytes under QEMU 7.2, so the store stays a scatter.) */
+#define MSTR_(x) #x
+#define MSTR(x) MSTR_(x)
+#define MVE_TAP(XOFF, T)                                              \
+    "vldrh.s32 %q[x], [%[p], #" MSTR(XOFF) "]\n\t"                    \
+    "vldrh.s32 %q[w], [%[wt], #" MSTR(8 * (T)) "]\n\t"                \
+    "vmul.i32  %q[x], %q[x], %q[w]\n\t"                               \
+    "vadd.i32  %q[a], %q[a], %q[x]\n\t"
+#define MVE_ROW(S, KY) MVE_TAP(8 * S, 3 * KY) MVE_TAP(24 + 8 * S, 3 * KY + 1) MVE_TAP(48 + 8 * S, 3 * KY + 2)
+#ifdef MCU_SINGLE_ROUNDING
+#define MVE_RQ "vmulh.s32 %q[x], %q[a], %q[m]\n\t"
+#else
+#define MVE_RQ                                                        \
+    "vmulh.s32 %q[x], %q[a], %q[m]\n\t"                               \
+    "vmul.i32  %q[w], %q[a], %q[m]\n\t"                               \
+    "vshr.s32  %q[a], %q[a], #31\n\t"                                 \
+    "vadd.i32  %q[x], %q[x], %q[a]\n\t"                               \
+    "vshl.i32  %q[a], %q[a], #31\n\t"                                 \
+    "vorr.i32  %q[a], #0x40000000\n\t"                                \
+    "vadd.i32  %q[a], %q[w], %q[a]\n\t"                               \
+    "vcmp.u32  hi, %q[w], %q[a]\n\t"                                  \
+    "vpst\n\t"                                                        \
+    "vaddt.i32 %q[x], %q[x], %[one]\n\t"
+#endif
+#define MVE_PIXELS(S0, S1, S2)                                                                                 \
+    __asm__ volatile("1:\n\t"                                                                                  \
+                     "vldrw.u32 %q[a], [%[bias]]\n\t" MVE_ROW(S0, 0) MVE_ROW(S1, 1) MVE_ROW(S2, 2) MVE_RQ      \
+                     "vadd.i32  %q[x], %q[x], %q[add]\n\t"                                                     \
+                     "vshl.s32  %q[x], %q[x], %q[nsh]\n\t"                                                     \
+                     "vmin.s32  %q[x], %q[x], %q[hi]\n\t"                                                      \
+                     "vmax.s32  %q[x], %q[x], %q[lo]\n\t"                                                      \
+                     "vldrw.u32 %q[w], [%[lanes]]\n\t"                                                        \
+                     "vstrb.32  %q[x], [%[out], %q[w]]\n\t"                                                   \
+                     "ldr       %[t0], %[ostep]\n\t"                                                           \
+                     "add       %[out], %[out], %[t0]\n\t"                                                     \
+                     "ldr       %[t0], %[pstep]\n\t"                                                           \
+                     "add       %[p], %[p], %[t0]\n\t"                                                         \
+                     "subs      %[n], %[n], #1\n\t"                                                            \
+                     "bne       1b\n\t"                                                                        \
+                     : [a] "=&w"(a), [x] "=&w"(x), [w] "=&w"(wv), [t0] "=&r"(t0), [p] "+l"(p), [out] "+r"(out), \
+                       [n] "+r"(n)                                                                             \
+                     : [m] "w"(m), [nsh] "w"(nsh), [add] "w"(add), [hi] "w"(vhi), [lo] "w"(vlo), [wt] "l"(wt), \
+                       [bias] "r"(bias), [one] "r"(one), [lanes] "r"(out_at), [ostep] "m"(ostep),               \
+                       [pstep] "m"(pstep)                                                                      \
+                     : "cc", "memory")
+
+/* n >= 1 output pixels of one group; as pixels_c */
+static void pixels_mve(const int8_t *p, const int8_t *gw, int32_t n, int32_t pstep, int32_t rot, int8_t *out,
+                       int32_t ostep, int32_t lo, int32_t hi)
+{
+    /* byte offsets of the lanes' triples, and of their results in the output */
+    static const uint32_t rq_at[4] = {0, 24, 12, 36}, out_at[4] = {0, 2, 1, 3};
+    const uint32_t *q_at = rq_at;
+    const int32_t bias[4] = {rd32(gw), rd32(gw + 8), rd32(gw + 4), rd32(gw + 12)};
+    const int32x4_t m = vldrwq_gather_offset_s32((const int32_t *)(const void *)(gw + RQ_AT), vld1q_u32(q_at));
+    const int32x4_t nsh =
+        vnegq_s32(vldrwq_gather_offset_s32((const int32_t *)(const void *)(gw + RQ_AT + 4), vld1q_u32(q_at)));
+    const int32x4_t add = vldrwq_gather_offset_s32((const int32_t *)(const void *)(gw + RQ_AT + 8), vld1q_u32(q_at));
+    const int32x4_t vlo = vdupq_n_s32(lo), vhi = vdupq_n_s32(hi);
+    const int8_t *wt = gw + TAPS_AT;
+    const int32_t one = 1;
+    int32x4_t a, x, wv;
+    int32_t t0;
+    if (rot == 0)
+        MVE_PIXELS(0, 1, 2);
+    else if (rot == 1)
+        MVE_PIXELS(1, 2, 0);
+    else
+        MVE_PIXELS(2, 0, 1);
+    (void)one;
+}
+#endif
+
+#if defined(MCU_DSP_ASM) && !MCU_MVE
 #define STR_(x) #x
 #define STR(x) STR_(x)
 /* tap (ky, kx) with kernel row ky in slot S: x at 24 kx + 8 S, weights at 16 + 8 (3 ky + kx) */
@@ -253,7 +338,7 @@ void mcu_depthwise_conv_3x3_ch4_s8(const mcu_dw_conv_params_s8 *p, const int8_t 
     const int32_t in_rs = T ? c_n : p->in_w * c_n, in_ps = T ? p->in_w * c_n : c_n;
     const int32_t out_rs = T ? c_n : p->out_w * c_n, out_ps = T ? p->out_w * c_n : c_n;
     const int32_t wp = MCU_DW3X3_CH4_PIXELS(cols, sc), zp = p->input_zp;
-#if defined(MCU_DSP_ASM)
+#if defined(MCU_DSP_ASM) && !MCU_MVE
     const int32_t full = p->act_min == -128 && p->act_max == 127;
     const int32_t lo4 = mcu_bytes4(p->act_min), hi4 = mcu_bytes4(p->act_max);
 #endif
@@ -275,7 +360,12 @@ void mcu_depthwise_conv_3x3_ch4_s8(const mcu_dw_conv_params_s8 *p, const int8_t 
                 for (g = 0; g < ng; ++g) {
                     const int8_t *gw = w + (g0 + g) * GROUP_BYTES, *px = scratch + g * 24 * wp;
                     int8_t *dst = out_img + oy * out_rs + 4 * (g0 + g);
-#if defined(MCU_DSP_ASM)
+#if MCU_MVE
+                    if (p->rq_fast) {
+                        pixels_mve(px, gw, cols, 24 * sc, rot, dst, out_ps, p->act_min, p->act_max);
+                        continue;
+                    }
+#elif defined(MCU_DSP_ASM)
                     if (p->rq_fast) {
                         pixels_asm(px, gw, cols, 24 * sc, rot, dst, out_ps, full, lo4, hi4);
                         continue;
