@@ -238,6 +238,83 @@ static const int8_t *rows_2col_asm(const mcu_gemm_s8_t *g, const int8_t *x0, con
 }
 #endif /* MCU_DSP_ASM */
 
+#if defined(MCU_DSP_ASM) && MCU_MVE
+/* Helium: 16 bytes of both columns through both rows per turn. VLD2 splits
+ * the word-interleaved pair into the rows' 16 bytes, VMLAVA adds 16
+ * products into an accumulator, which must be an even core register
+ * (hence the register variables); the loop counter is LR (DLS/LE). The
+ * rest of a row pair - biases, requantization, stores - is the DSP code's. */
+#define MVE_DOT_LOOP                              \
+    "ldr    %[t], %[k16]\n\t"                     \
+    "dls    lr, %[t]\n\t"                         \
+    "1:\n\t"                                      \
+    "vld20.32  {q0, q1}, [%[wp]]\n\t"             \
+    "vld21.32  {q0, q1}, [%[wp]]!\n\t"            \
+    "vldrb.u8  q2, [%[xa]], #16\n\t"              \
+    "vldrb.u8  q3, [%[xb]], #16\n\t"              \
+    "vmlava.s8 %[s00], q0, q2\n\t"                \
+    "vmlava.s8 %[s01], q0, q3\n\t"                \
+    "vmlava.s8 %[s10], q1, q2\n\t"                \
+    "vmlava.s8 %[s11], q1, q3\n\t"                \
+    "le     lr, 1b\n\t"
+
+#define MVE_REGS                                                                                            \
+    [s00] "=&r"(s00), [s10] "=&r"(s10), [s01] "=&r"(s01), [s11] "=&r"(s11), [xa] "=&r"(xa), [xb] "=&r"(xb), \
+        [wp] "+r"(wp), [va] "=&r"(va), [vb] "=&r"(vb), [a1] "=&r"(a1), [wv] "=&r"(wv), [t] "=&r"(t),        \
+        [o0] "+m"(o0), [o1] "+m"(o1)
+#define MVE_CLOBBERS "q0", "q1", "q2", "q3", "lr", "cc", "memory"
+
+#define MVE_ONE_RUN(STORE)                                                                                 \
+    __asm__ volatile("2:\n\t" ROW_PAIR_START MVE_DOT_LOOP ROW_PAIR_END(STORE)                              \
+                     : MVE_REGS                                                                            \
+                     : [x0] "m"(x0), [x1] "m"(x1), [k16] "m"(k16), [wend] "m"(wend), [lo4] "m"(lo4),        \
+                       [hi4] "m"(hi4)                                                                      \
+                     : MVE_CLOBBERS)
+
+#define MVE_THREE_RUNS(STORE)                                                                              \
+    __asm__ volatile("2:\n\t" ROW_PAIR_START MVE_DOT_LOOP JUMP MVE_DOT_LOOP JUMP MVE_DOT_LOOP              \
+                     ROW_PAIR_END(STORE)                                                                   \
+                     : MVE_REGS                                                                            \
+                     : [x0] "m"(x0), [x1] "m"(x1), [k16] "m"(k16), [wend] "m"(wend), [jump] "m"(jump),      \
+                       [lo4] "m"(lo4), [hi4] "m"(hi4)                                                      \
+                     : MVE_CLOBBERS)
+
+__attribute__((noinline)) static const int8_t *rows_2col_mve(const mcu_gemm_s8_t *g, const int8_t *x0,
+                                                            const int8_t *x1, int8_t **out0, int8_t **out1)
+{
+    register int32_t s00 __asm__("r0");
+    register int32_t s10 __asm__("r2");
+    register int32_t s01 __asm__("r4");
+    register int32_t s11 __asm__("r6");
+    const int8_t *wp = g->w;
+    const int8_t *const wend = g->w_pairs_end;
+    const int32_t k16 = g->seg_len >> 4, jump = g->seg_step - g->seg_len, lo4 = g->lo4, hi4 = g->hi4;
+    int8_t *o0 = *out0, *o1 = *out1;
+    int32_t va, vb, a1, wv, t;
+    const int8_t *xa, *xb;
+
+    switch (g->path) {
+    case MCU_GEMM_MVE_ONE_RUN:
+        MVE_ONE_RUN(STORE_FULL);
+        break;
+    case MCU_GEMM_MVE_ONE_RUN_CLAMPED:
+        MVE_ONE_RUN(STORE_CLAMPED);
+        break;
+    case MCU_GEMM_MVE_THREE_RUNS:
+        MVE_THREE_RUNS(STORE_FULL);
+        break;
+    default:
+        MVE_THREE_RUNS(STORE_CLAMPED);
+        break;
+    }
+    (void)lo4;
+    (void)hi4;
+    *out0 = o0;
+    *out1 = o1;
+    return wp;
+}
+#endif
+
 /* the last odd row (stream at w): one plain row against both columns */
 static void gemm_2col_odd(const mcu_gemm_s8_t *g, const int8_t *w, const int8_t *x0, const int8_t *x1, int8_t *out0,
                           int8_t *out1)
@@ -327,6 +404,13 @@ void mcu_nn_gemm_s8_prepare(mcu_gemm_s8_t *g)
     g->hi4 = mcu_bytes4(g->act_max);
     g->w_pairs_end = g->w + (g->rows >> 1) * (2 * g->n_seg * g->seg_len + 32);
 #if defined(MCU_DSP_ASM)
+#if MCU_MVE
+    if (g->rq_fast && g->rows >= 2 && g->seg_len > 0 && (g->seg_len & 15) == 0 && (g->n_seg == 1 || g->n_seg == 3)) {
+        g->path = g->n_seg == 1 ? (full ? MCU_GEMM_MVE_ONE_RUN : MCU_GEMM_MVE_ONE_RUN_CLAMPED)
+                                : (full ? MCU_GEMM_MVE_THREE_RUNS : MCU_GEMM_MVE_THREE_RUNS_CLAMPED);
+        return;
+    }
+#endif
     if (MCU_MVE_WINS(g->seg_len)) return;
     if (g->rq_fast && g->rows >= 2 && g->n_seg == 1 && g->seg_len >= 12 && (g->seg_len & 7) == 4)
         g->path = full ? MCU_GEMM_ONE_RUN_K4 : MCU_GEMM_ONE_RUN_K4_CLAMPED;
@@ -351,7 +435,12 @@ void mcu_nn_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *x0, const int8_t *x1, 
     }
 #if defined(MCU_DSP_ASM)
     if (g->path != MCU_GEMM_C) {
+#if MCU_MVE
+        const int8_t *rest = g->path >= MCU_GEMM_MVE_ONE_RUN ? rows_2col_mve(g, x0, x1, &out0, &out1)
+                                                             : rows_2col_asm(g, x0, x1, &out0, &out1);
+#else
         const int8_t *rest = rows_2col_asm(g, x0, x1, &out0, &out1);
+#endif
         if (g->rows & 1) gemm_2col_odd(g, rest, x0, x1, out0, out1);
         return;
     }
