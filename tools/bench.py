@@ -658,7 +658,7 @@ def readme_block(results, cores, host, started) -> str:
     headers += ["weights B", "flash B", "RAM B", "arena / TFLM arena", "x86 vs TFLM", "bit-exact"]
     t = md_table(headers, rows, right=set(range(1, len(headers) - 1)))
     return (f"{t}\n\nInstructions per inference under QEMU (exact count; M4 = mps2-an386, M55 = mps3-an547 "
-            f"built with -mcpu=cortex-m55: Helium VMLADAVA dot products in the convolutions and fully connected layers, the DSP code elsewhere); \"vs CMSIS-NN\" = ours ÷ CMSIS-NN's count on the same core (below 1 is better). "
+            f"built with -mcpu=cortex-m55: Helium dot products in the convolutions and fully connected layers and Helium 3x3 depthwise, the DSP code elsewhere); \"vs CMSIS-NN\" = ours ÷ CMSIS-NN's count on the same core (below 1 is better). "
             f"Weights: the generated constant tables (folded biases included). "
             f"Flash/RAM: model library on M4 (RAM = arena + static data, no stack). x86: generated C vs the "
             f"tflite-micro interpreter under callgrind. Measured {started:%Y-%m-%d}.")
