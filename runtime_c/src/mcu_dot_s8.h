@@ -580,7 +580,7 @@ typedef struct {
 enum {
     MCU_GEMM_C, MCU_GEMM_ONE_RUN, MCU_GEMM_ONE_RUN_CLAMPED, MCU_GEMM_ONE_RUN_K4, MCU_GEMM_ONE_RUN_K4_CLAMPED,
     MCU_GEMM_THREE_RUNS, MCU_GEMM_THREE_RUNS_CLAMPED, MCU_GEMM_RUNS,
-    /* Helium: runs that are multiples of 16 bytes */
+    /* Helium: runs of 16 bytes or more, multiples of 4 */
     MCU_GEMM_MVE_ONE_RUN, MCU_GEMM_MVE_ONE_RUN_CLAMPED, MCU_GEMM_MVE_THREE_RUNS, MCU_GEMM_MVE_THREE_RUNS_CLAMPED
 };
 

@@ -242,8 +242,9 @@ static const int8_t *rows_2col_asm(const mcu_gemm_s8_t *g, const int8_t *x0, con
 /* Helium: 16 bytes of both columns through both rows per turn. VLD2 splits
  * the word-interleaved pair into the rows' 16 bytes, VMLAVA adds 16
  * products into an accumulator, which must be an even core register
- * (hence the register variables); the loop counter is LR (DLS/LE). The
- * rest of a row pair - biases, requantization, stores - is the DSP code's. */
+ * (hence the register variables); the loop counter is LR (DLS/LE). A run's
+ * last 4, 8 or 12 bytes (im2col columns of 28 or 40) and the rest of a row
+ * pair - biases, requantization, stores - are the DSP code's. */
 #define MVE_DOT_LOOP                              \
     "ldr    %[t], %[k16]\n\t"                     \
     "dls    lr, %[t]\n\t"                         \
@@ -256,27 +257,35 @@ static const int8_t *rows_2col_asm(const mcu_gemm_s8_t *g, const int8_t *x0, con
     "vmlava.s8 %[s01], q0, q3\n\t"                \
     "vmlava.s8 %[s10], q1, q2\n\t"                \
     "vmlava.s8 %[s11], q1, q3\n\t"                \
-    "le     lr, 1b\n\t"
+    "le     lr, 1b\n\t"                         \
+    "ldr    %[t], %[rem]\n\t"                     \
+    "cmp    %[t], #8\n\t"                         \
+    "blt    3f\n\t" K8                            \
+    "3:\n\t"                                      \
+    "ldr    %[t], %[rem]\n\t"                     \
+    "tst    %[t], #4\n\t"                         \
+    "beq    5f\n\t" K8_HALF                       \
+    "5:\n\t"
 
 #define MVE_REGS                                                                                            \
     [s00] "=&r"(s00), [s10] "=&r"(s10), [s01] "=&r"(s01), [s11] "=&r"(s11), [xa] "=&r"(xa), [xb] "=&r"(xb), \
-        [wp] "+r"(wp), [va] "=&r"(va), [vb] "=&r"(vb), [a1] "=&r"(a1), [wv] "=&r"(wv), [t] "=&r"(t),        \
-        [o0] "+m"(o0), [o1] "+m"(o1)
+        [wp] "+r"(wp), [va] "=&r"(va), [vb] "=&r"(vb), [a1] "=&r"(a1), [b1] "=&r"(b1), [wv] "=&r"(wv),     \
+        [t] "=&r"(t), [o0] "+m"(o0), [o1] "+m"(o1)
 #define MVE_CLOBBERS "q0", "q1", "q2", "q3", "lr", "cc", "memory"
 
 #define MVE_ONE_RUN(STORE)                                                                                 \
     __asm__ volatile("2:\n\t" ROW_PAIR_START MVE_DOT_LOOP ROW_PAIR_END(STORE)                              \
                      : MVE_REGS                                                                            \
-                     : [x0] "m"(x0), [x1] "m"(x1), [k16] "m"(k16), [wend] "m"(wend), [lo4] "m"(lo4),        \
-                       [hi4] "m"(hi4)                                                                      \
+                     : [x0] "m"(x0), [x1] "m"(x1), [k16] "m"(k16), [rem] "m"(rem), [wend] "m"(wend),        \
+                       [lo4] "m"(lo4), [hi4] "m"(hi4)                                                      \
                      : MVE_CLOBBERS)
 
 #define MVE_THREE_RUNS(STORE)                                                                              \
     __asm__ volatile("2:\n\t" ROW_PAIR_START MVE_DOT_LOOP JUMP MVE_DOT_LOOP JUMP MVE_DOT_LOOP              \
                      ROW_PAIR_END(STORE)                                                                   \
                      : MVE_REGS                                                                            \
-                     : [x0] "m"(x0), [x1] "m"(x1), [k16] "m"(k16), [wend] "m"(wend), [jump] "m"(jump),      \
-                       [lo4] "m"(lo4), [hi4] "m"(hi4)                                                      \
+                     : [x0] "m"(x0), [x1] "m"(x1), [k16] "m"(k16), [rem] "m"(rem), [wend] "m"(wend),        \
+                       [jump] "m"(jump), [lo4] "m"(lo4), [hi4] "m"(hi4)                                    \
                      : MVE_CLOBBERS)
 
 __attribute__((noinline)) static const int8_t *rows_2col_mve(const mcu_gemm_s8_t *g, const int8_t *x0,
@@ -288,9 +297,10 @@ __attribute__((noinline)) static const int8_t *rows_2col_mve(const mcu_gemm_s8_t
     register int32_t s11 __asm__("r6");
     const int8_t *wp = g->w;
     const int8_t *const wend = g->w_pairs_end;
-    const int32_t k16 = g->seg_len >> 4, jump = g->seg_step - g->seg_len, lo4 = g->lo4, hi4 = g->hi4;
+    const int32_t k16 = g->seg_len >> 4, rem = g->seg_len & 15, jump = g->seg_step - g->seg_len;
+    const int32_t lo4 = g->lo4, hi4 = g->hi4;
     int8_t *o0 = *out0, *o1 = *out1;
-    int32_t va, vb, a1, wv, t;
+    int32_t va, vb, a1, b1, wv, t;
     const int8_t *xa, *xb;
 
     switch (g->path) {
@@ -405,7 +415,7 @@ void mcu_nn_gemm_s8_prepare(mcu_gemm_s8_t *g)
     g->w_pairs_end = g->w + (g->rows >> 1) * (2 * g->n_seg * g->seg_len + 32);
 #if defined(MCU_DSP_ASM)
 #if MCU_MVE
-    if (g->rq_fast && g->rows >= 2 && g->seg_len > 0 && (g->seg_len & 15) == 0 && (g->n_seg == 1 || g->n_seg == 3)) {
+    if (g->rq_fast && g->rows >= 2 && g->seg_len >= 16 && (g->seg_len & 3) == 0 && (g->n_seg == 1 || g->n_seg == 3)) {
         g->path = g->n_seg == 1 ? (full ? MCU_GEMM_MVE_ONE_RUN : MCU_GEMM_MVE_ONE_RUN_CLAMPED)
                                 : (full ? MCU_GEMM_MVE_THREE_RUNS : MCU_GEMM_MVE_THREE_RUNS_CLAMPED);
         return;
