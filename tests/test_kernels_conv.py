@@ -102,6 +102,13 @@ def _cases() -> list[tuple[str, object, dict]]:
     C.append(("tconv_s1_valid", tc(rng, in_hw=(3, 4), in_c=5, out_c=2, stride=(1, 1), padding="VALID")))
     C.append(("tconv_s3_k4", tc(rng, in_hw=(3, 2), in_c=2, out_c=3, kernel=(4, 4), stride=(3, 3), per_channel=False)))
     C.append(("tconv_k2_s2_batch2", tc(rng, batches=2, in_hw=(3, 3), in_c=6, out_c=5, kernel=(2, 2))))
+    # the Helium paths (M55): depth-8 1x1 at stride 1 (odd pixel count, ReLU6 clamp), runs of 16+ bytes
+    # with a 4/8/12-byte rest (im2col columns of 28 and 40), 3x3 depthwise on four channels per vector
+    C.append(("conv_1x1_d8_odd_relu6", conv(rng, in_hw=(5, 5), in_c=8, out_c=6, kernel=(1, 1), activation_fn="RELU6")))
+    C.append(("conv_1x1_d32_relu", conv(rng, in_hw=(3, 5), in_c=32, out_c=10, kernel=(1, 1), activation_fn="RELU")))
+    C.append(("conv_im2col_28", conv(rng, in_hw=(7, 6), in_c=3, out_c=6, activation_fn="RELU6")))
+    C.append(("conv_10x4_col40", conv(rng, in_hw=(15, 6), in_c=1, out_c=4, kernel=(10, 4), stride=(2, 2))))
+    C.append(("dw3x3_ch4_relu6", dw(rng, in_hw=(6, 7), in_c=12, activation_fn="RELU6")))
     # kernel variants, forced: direct (no-scratch) convolution, im2col of the same shapes
     C.append(("conv_direct_3x3_16", conv(rng, in_hw=(7, 6), in_c=16, out_c=7), {"variant": "direct"}))
     C.append(("conv_direct_s2_valid", conv(rng, in_hw=(9, 8), in_c=8, out_c=6, stride=(2, 2), padding="VALID"),
@@ -508,9 +515,11 @@ def m4_toolchain():
     return qemu
 
 
+@pytest.mark.parametrize("machine", ["mps2-an386", "mps3-an547"])
 @pytest.mark.parametrize("rounding", ["double", "single"])
-def test_dsp_path_bit_exact_on_cortex_m4_qemu(m4_toolchain, rounding, tmp_path):
-    """The real SXTB16/SMLAD code (and the M4's requantization), on QEMU mps2-an386."""
+def test_dsp_and_helium_paths_bit_exact_on_qemu(m4_toolchain, rounding, machine, tmp_path):
+    """The real SXTB16/SMLAD code (and the M4's requantization) on QEMU
+    mps2-an386, and the Helium code on mps3-an547 (Cortex-M55)."""
     qemu = m4_toolchain
     calls, xs, refs = _lower_cases(CASES, rounding)
     (tmp_path / "cases.c").write_text(_render_program(calls, xs, refs, "qemu", _inplace(CASES)))
@@ -520,9 +529,9 @@ def test_dsp_path_bit_exact_on_cortex_m4_qemu(m4_toolchain, rounding, tmp_path):
     defines = {"MCUGEN_IN_BYTES": 1, "MCUGEN_OUT_BYTES": out_bytes, "MCUGEN_PROFILE": None}
     if rounding == "single":
         defines["MCU_SINGLE_ROUNDING"] = None
-    elf = qemu.build_firmware("mps2-an386", sources, include_dirs=[INC, SRC], defines=defines,
+    elf = qemu.build_firmware(machine, sources, include_dirs=[INC, SRC], defines=defines,
                               out_dir=tmp_path, extra_cflags=["-Werror", "-Wextra", "-std=c99"])
-    raw, _ = qemu.run_firmware("mps2-an386", elf, b"\0", 1, out_bytes)
+    raw, _ = qemu.run_firmware(machine, elf, b"\0", 1, out_bytes)
     got, fixed = _split_outputs(np.frombuffer(raw, dtype=np.int8), refs)
     _check(CASES, calls, refs, got, fixed, _fixedpoint_expected(fx, fm, fs, rounding))
 
