@@ -916,7 +916,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabt %[s3], %[k], %[e], %[s3]\n\t" \
     "lsr    %[buf], %[buf], #8\n\t" \
     "sub    %[nb], %[nb], #8\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW2_P4 \
@@ -986,7 +987,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabt %[s3], %[k], %[e], %[s3]\n\t" \
     "lsr    %[buf], %[buf], #16\n\t" \
     "sub    %[nb], %[nb], #16\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW3_P4 \
@@ -1035,7 +1037,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabt %[s3], %[k], %[e], %[s3]\n\t" \
     "lsr    %[buf], %[buf], #15\n\t" \
     "sub    %[nb], %[nb], #15\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW4_P4 \
@@ -1077,7 +1080,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabt %[s3], %[k], %[e], %[s3]\n\t" \
     "lsr    %[buf], %[buf], #16\n\t" \
     "sub    %[nb], %[nb], #16\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW5_P4 \
@@ -1112,7 +1116,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabt %[s3], %[k], %[e], %[s3]\n\t" \
     "lsr    %[buf], %[buf], #15\n\t" \
     "sub    %[nb], %[nb], #15\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW6_P4 \
@@ -1140,7 +1145,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabt %[s3], %[k], %[e], %[s3]\n\t" \
     "lsr    %[buf], %[buf], #12\n\t" \
     "sub    %[nb], %[nb], #12\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW7_P4 \
@@ -1168,7 +1174,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabt %[s3], %[k], %[e], %[s3]\n\t" \
     "lsr    %[buf], %[buf], #14\n\t" \
     "sub    %[nb], %[nb], #14\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW1_P1 \
@@ -1214,7 +1221,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabb %[s0], %[k], %[a], %[s0]\n\t" \
     "lsr    %[buf], %[buf], #8\n\t" \
     "sub    %[nb], %[nb], #8\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW2_P1 \
@@ -1260,7 +1268,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabb %[s0], %[k], %[a], %[s0]\n\t" \
     "lsr    %[buf], %[buf], #16\n\t" \
     "sub    %[nb], %[nb], #16\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW3_P1 \
@@ -1294,7 +1303,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabb %[s0], %[k], %[a], %[s0]\n\t" \
     "lsr    %[buf], %[buf], #15\n\t" \
     "sub    %[nb], %[nb], #15\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW4_P1 \
@@ -1324,7 +1334,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabb %[s0], %[k], %[a], %[s0]\n\t" \
     "lsr    %[buf], %[buf], #16\n\t" \
     "sub    %[nb], %[nb], #16\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW5_P1 \
@@ -1350,7 +1361,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabb %[s0], %[k], %[a], %[s0]\n\t" \
     "lsr    %[buf], %[buf], #15\n\t" \
     "sub    %[nb], %[nb], #15\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW6_P1 \
@@ -1372,7 +1384,8 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabb %[s0], %[k], %[a], %[s0]\n\t" \
     "lsr    %[buf], %[buf], #12\n\t" \
     "sub    %[nb], %[nb], #12\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW7_P1 \
@@ -1394,15 +1407,15 @@ MCU_CW_INLINE uint32_t mcu_cw_lut_asm1(const uint8_t **pcp, int32_t quads, const
     "smlabb %[s0], %[k], %[a], %[s0]\n\t" \
     "lsr    %[buf], %[buf], #14\n\t" \
     "sub    %[nb], %[nb], #14\n\t" \
-    "subs   %[cnt], %[cnt], #1\n\t" \
+    "ldr    %[k], %[end]\n\t" \
+    "cmp    %[p], %[k]\n\t" \
     "bne    1b\n\t"
 
 #define MCU_CW_LUTW_ASM(body)                                                                               \
     __asm__ volatile(body                                                                                   \
-                     : [cp] "+&r"(cp), [buf] "+&r"(buf), [nb] "+&r"(nb), [p] "+&r"(p), [cnt] "+&r"(cnt),      \
-                       [s0] "+&r"(s0), [s1] "+&r"(s1), [s2] "+&r"(s2), [s3] "+&r"(s3), [k] "=&r"(k), [a] "=&r"(a), \
-                       [e] "=&r"(e)                                                                         \
-                     : [book] "r"(book)                                                                     \
+                     : [cp] "+&r"(cp), [buf] "+&r"(buf), [nb] "+&r"(nb), [p] "+&r"(p), [s0] "+&r"(s0),         \
+                       [s1] "+&r"(s1), [s2] "+&r"(s2), [s3] "+&r"(s3), [k] "=&r"(k), [a] "=&r"(a), [e] "=&r"(e)    \
+                     : [book] "r"(book), [end] "m"(end)                                                     \
                      : "cc", "memory")
 #define MCU_CW_LUTW_CASE(W, pix)                                       \
     case W:                                                            \
@@ -1414,9 +1427,13 @@ MCU_CW_INLINE int32_t mcu_cw_lutw_asm(mcu_cw_rd_t *rd, int32_t groups, const int
                                       const int pix, uint32_t *s)
 {
     const uint8_t *cp = rd->cp;
-    uint32_t buf = rd->buf, nb = rd->nbits, cnt = (uint32_t)groups, s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], k, a, e;
+    uint32_t buf = rd->buf, nb = rd->nbits, s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], k, a, e;
     const int8_t *p = (const int8_t *)cols;
     const uint32_t w = rd->w;
+    /* the loops end on the column pointer (a stack slot, not a 13th
+     * register: with a counter gcc could not allocate them at -Os, nor on
+     * Cortex-M7 at -O2) */
+    const int8_t *const end = p + groups * (int32_t)MCU_CW_LUTW_K(w) * (pix == 4 ? 8 : 1);
     if (groups <= 0) return 0;
     if (pix == 4) {
         switch (w) {
