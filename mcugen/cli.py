@@ -72,32 +72,13 @@ def run_engine(engine: str, model: str, graph, batch, *, board=None, rounding="d
     if engine == "qemu":
         if board is None:
             raise McugenError("--engine qemu needs --board (see `mcugen boards` for the emulated ones)")
+        from .codegen.generate import build
         from .harness import firmware
-        from .plan.formats import DENSE
 
-        if rounding == "double" and not any(f != DENSE for f in (formats or {}).values()):
-            return firmware.run_batch(graph, model, batch, board, profile=profile, name=name)
-        return _run_qemu_formats(graph, model, batch, board, profile, name, formats, rounding)
+        gen = build(graph, name=name, source=Path(model).name if model else "model", rounding=rounding,
+                    formats=formats)
+        return firmware.run_batch(graph, model, batch, board, profile=profile, name=name, gen=gen)
     raise McugenError(f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}")
-
-
-def _run_qemu_formats(graph, model, batch, board, profile, name, formats, rounding):
-    """firmware.run_batch for a model with compressed weight formats."""
-    from .codegen.generate import build
-    from .harness import firmware
-
-    gen = build(graph, name=name, source=Path(model).name if model else "model", rounding=rounding, formats=formats)
-    fw = firmware.build_model_firmware(graph, board, profile=profile, name=name, gen=gen)
-    firmware._board_fit(graph, fw)
-    outs, counts = firmware.run_model_firmware(fw, batch)
-    info = {"board": fw.board.name, "qemu_machine": fw.board.qemu_machine,
-            "instructions": list(counts.total_per_inference), "sizes": dict(fw.sizes),
-            "model_sizes": dict(fw.model_sizes), "model_flash_bytes": fw.model_flash, "model_ram_bytes": fw.model_ram,
-            "arena_bytes": fw.report["arena_bytes"], "macs": fw.report["macs"], "elf": str(fw.elf)}
-    if profile:
-        layers, overhead = firmware.split_profile(fw, counts)
-        info.update(per_layer=layers, profile_overhead=overhead, profile_text=firmware.profile_table(fw, counts))
-    return outs, info
 
 
 def cmd_run(args) -> int:

@@ -362,12 +362,14 @@ def _board_fit(graph: ir.Graph, fw: Firmware) -> None:
 
 
 def run_batch(graph: ir.Graph, model_path, batch: list[np.ndarray], board: str | Board, profile: bool = False,
-              name: str | None = None) -> tuple[list[np.ndarray], dict]:
+              name: str | None = None, gen=None) -> tuple[list[np.ndarray], dict]:
     """The qemu engine of `mcugen run`/`verify`: outputs as [N, *shape] per model
     output, and info with per-inference instruction counts, firmware and
-    model-library sizes and, with profile=True, per-layer counts and a table."""
+    model-library sizes and, with profile=True, per-layer counts and a table.
+    gen: the generated library to run (codegen.generate.Generated, e.g. with
+    weight formats or single rounding); default: the model as build() makes it."""
     source = Path(model_path).name if model_path else "model"
-    fw = build_model_firmware(graph, board, profile=profile, name=name, source=source)
+    fw = build_model_firmware(graph, board, profile=profile, name=name, source=source, gen=gen)
     _board_fit(graph, fw)
     outs, counts = run_model_firmware(fw, batch)
     info = {
