@@ -17,31 +17,10 @@
  * whose 8 weights fill both halves of a vector (gathered once per row).
  * Row pairs outside, pixel pairs inside, so the weights stay in Q
  * registers; biases and triples (the GEMM stream's, mcu_dot_s8.h) sit in
- * stack slots. The requantization, clamp and stores are the DSP GEMM's
- * (mcu_nn_gemm_s8.c), with the accumulators in even registers as VMLAVA
- * needs. */
-#ifdef MCU_SINGLE_ROUNDING
-#define D8_RQ(S)                                                      \
-    "smull  %[t], %[wv], %[" S "], %[va]\n\t"                         \
-    "add    %[wv], %[wv], %[a1]\n\t"                                  \
-    "asr    %[" S "], %[wv], %[vb]\n\t"                               \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#else
-#define D8_RQ(S)                                                      \
-    "and    %[t], %[" S "], #0x80000000\n\t"                          \
-    "add    %[wv], %[a1], %[" S "], asr #31\n\t"                      \
-    "orr    %[t], %[t], #0x40000000\n\t"                              \
-    "smlal  %[t], %[wv], %[" S "], %[va]\n\t"                         \
-    "asr    %[" S "], %[wv], %[vb]\n\t"                               \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#endif
-#define D8_CLAMP                                                      \
-    "ldr    %[wv], %[lo4]\n\t"                                        \
-    "ssub8  %[t], %[s00], %[wv]\n\t"                                  \
-    "sel    %[s00], %[s00], %[wv]\n\t"                                \
-    "ldr    %[wv], %[hi4]\n\t"                                        \
-    "ssub8  %[t], %[wv], %[s00]\n\t"                                  \
-    "sel    %[s00], %[s00], %[wv]\n\t"
+ * stack slots. The requantization and clamp are the DSP kernels'
+ * (MCU_ASM_RQ, MCU_ASM_CLAMP4), the stores the GEMM's, with the
+ * accumulators in even registers as VMLAVA needs. */
+#define D8_RQ(S) MCU_ASM_RQ(S, "va", "vb", "a1", "t", "wv")
 #define D8_PAIRS(CLAMP)                                                                                     \
     __asm__ volatile("movw   %[t], #0xff\n\t"                                                               \
                      "vmsr   p0, %[t]\n\t"                                                                  \
@@ -103,7 +82,7 @@ static void depth8_rows_mve(const mcu_conv2d_params_s8 *p, const int8_t *x, cons
             if (full)
                 D8_PAIRS("");
             else
-                D8_PAIRS(D8_CLAMP);
+                D8_PAIRS(MCU_ASM_CLAMP4("s00", "wv", "t"));
         }
         if (n_pix & 1) {
             /* the last pixel alone: its 8 bytes, the rest of the vector unread */

@@ -275,12 +275,7 @@ static void pixels_mve(const int8_t *p, const int8_t *gw, int32_t n, int32_t pst
     "bfi    %[s0], %[s1], #8, #8\n\t"                                 \
     "bfi    %[s0], %[s2], #16, #8\n\t"                                \
     "bfi    %[s0], %[s3], #24, #8\n\t"                                \
-    "ldr    %[we], %[lo4]\n\t"                                        \
-    "ssub8  %[xe], %[s0], %[we]\n\t"                                  \
-    "sel    %[s0], %[s0], %[we]\n\t"                                  \
-    "ldr    %[we], %[hi4]\n\t"                                        \
-    "ssub8  %[xe], %[we], %[s0]\n\t"                                  \
-    "sel    %[s0], %[s0], %[we]\n\t"                                  \
+    MCU_ASM_CLAMP4("s0", "we", "xe")                                  \
     "str    %[s0], [%[out]]\n\t"
 
 #define PIXELS(S0, S1, S2, STORE)                                     \

@@ -120,21 +120,7 @@ static void row_c(const int8_t *buf, const int32_t *kt, int32_t ow, int32_t sw, 
     "smlatb %[s1], %[u], %[wa], %[s1]\n\t"                     \
     "smlad  %[s1], %[v], %[wb], %[s1]\n\t"
 
-#ifdef MCU_SINGLE_ROUNDING
-#define DW_RQ(S)                                               \
-    "smull  %[u], %[v], %[" S "], %[wa]\n\t"                   \
-    "add    %[v], %[v], %[t]\n\t"                              \
-    "asr    %[" S "], %[v], %[wb]\n\t"                         \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#else
-#define DW_RQ(S)                                               \
-    "and    %[u], %[" S "], #0x80000000\n\t"                   \
-    "add    %[v], %[t], %[" S "], asr #31\n\t"                 \
-    "orr    %[u], %[u], #0x40000000\n\t"                       \
-    "smlal  %[u], %[v], %[" S "], %[wa]\n\t"                   \
-    "asr    %[" S "], %[v], %[wb]\n\t"                         \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#endif
+#define DW_RQ(S) MCU_ASM_RQ(S, "wa", "wb", "t", "u", "v")
 
 /* n2 pairs of outputs, stride 1: out[x] takes (r[x], r[x+1]) and r[x+2],
  * out[x+1] takes r[x+1] and (r[x+2], r[x+3]) */

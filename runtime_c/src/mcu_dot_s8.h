@@ -152,6 +152,38 @@ static MCU_ALWAYS_INLINE int32_t mcu_rq_fast(int32_t acc, int32_t m, int32_t sh,
  * the assembly paths (SSUB8 + SEL per bound) */
 static inline int32_t mcu_bytes4(int32_t v) { return (int32_t)(0x01010101u * (uint32_t)(uint8_t)v); }
 
+/* ---- assembly text the kernels share ---------------------------------------------
+ * The arguments name asm operands. MCU_ASM_RQ requantizes accumulator S in
+ * place with the triple (M, SH, ADD) = (m, r - 1, 2^(r-2) + offset 2^(r-1)),
+ * LO and HI scratch: the rounding nudge's sign extension and the additive
+ * term go into the high word before the SMLAL, the low word holds +-2^30
+ * (mcu_requant3_s8's fast form, bit for bit), then SSAT to the int8 range. */
+#ifdef MCU_SINGLE_ROUNDING
+#define MCU_ASM_RQ(S, M, SH, ADD, LO, HI)                             \
+    "smull  %[" LO "], %[" HI "], %[" S "], %[" M "]\n\t"             \
+    "add    %[" HI "], %[" HI "], %[" ADD "]\n\t"                     \
+    "asr    %[" S "], %[" HI "], %[" SH "]\n\t"                       \
+    "ssat   %[" S "], #8, %[" S "]\n\t"
+#else
+#define MCU_ASM_RQ(S, M, SH, ADD, LO, HI)                             \
+    "and    %[" LO "], %[" S "], #0x80000000\n\t"                     \
+    "add    %[" HI "], %[" ADD "], %[" S "], asr #31\n\t"             \
+    "orr    %[" LO "], %[" LO "], #0x40000000\n\t"                    \
+    "smlal  %[" LO "], %[" HI "], %[" S "], %[" M "]\n\t"             \
+    "asr    %[" S "], %[" HI "], %[" SH "]\n\t"                       \
+    "ssat   %[" S "], #8, %[" S "]\n\t"
+#endif
+/* the four bytes of V clamped to [act_min, act_max] bytewise, the bounds
+ * in memory operands lo4 and hi4 (mcu_bytes4): SSUB8 sets a GE flag per
+ * byte, SEL picks by them; W and T scratch */
+#define MCU_ASM_CLAMP4(V, W, T)                                       \
+    "ldr    %[" W "], %[lo4]\n\t"                                     \
+    "ssub8  %[" T "], %[" V "], %[" W "]\n\t"                         \
+    "sel    %[" V "], %[" V "], %[" W "]\n\t"                         \
+    "ldr    %[" W "], %[hi4]\n\t"                                     \
+    "ssub8  %[" T "], %[" W "], %[" V "]\n\t"                         \
+    "sel    %[" V "], %[" V "], %[" W "]\n\t"
+
 /* ---- weight layouts --------------------------------------------------------------
  * Pair layout: rows a, b interleaved by 4-byte words, a[0..3] b[0..3]
  * a[4..7] b[4..7] ..., then the depth % 4 tail of a, then the tail of b; an

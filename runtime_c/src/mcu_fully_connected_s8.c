@@ -45,22 +45,8 @@ static int32_t row_term(const mcu_fc_params_s8 *p, const int8_t *x)
     "sxtb16 %[wb], %[wb], ror #8\n\t"                      \
     "smlad  %[s3], %[wb], %[xo], %[s3]\n\t"
 
-/* accumulator S with the triple (wa, wb, t), as mcu_nn_gemm_s8.c's RQ */
-#ifdef MCU_SINGLE_ROUNDING
-#define FC_RQ(S)                                           \
-    "smull  %[xe], %[xo], %[" S "], %[wa]\n\t"             \
-    "add    %[xo], %[xo], %[t]\n\t"                        \
-    "asr    %[" S "], %[xo], %[wb]\n\t"                    \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#else
-#define FC_RQ(S)                                           \
-    "and    %[xe], %[" S "], #0x80000000\n\t"              \
-    "add    %[xo], %[t], %[" S "], asr #31\n\t"            \
-    "orr    %[xe], %[xe], #0x40000000\n\t"                 \
-    "smlal  %[xe], %[xo], %[" S "], %[wa]\n\t"             \
-    "asr    %[" S "], %[xo], %[wb]\n\t"                    \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#endif
+/* accumulator S with the triple (wa, wb, t) */
+#define FC_RQ(S) MCU_ASM_RQ(S, "wa", "wb", "t", "xe", "xo")
 
 static const int8_t *fc_groups_asm(const int8_t *w, const int32_t *bias, const int8_t *x0, int32_t depth,
                                    int32_t groups, const int32_t *q, int8_t *out)

@@ -41,25 +41,8 @@
     "smlad  %[s11], %[wv], %[b1], %[s11]\n\t"
 #define K8 K8_HALF K8_HALF
 
-/* Requantize accumulator S in place with the triple (va, vb, a1) = (m,
- * r - 1, 2^(r-2) + offset 2^(r-1)): the rounding nudge's sign extension
- * and the additive term go into the high word before the SMLAL, the low
- * word holds +-2^30 (mcu_requant3_s8's fast form, bit for bit). */
-#ifdef MCU_SINGLE_ROUNDING
-#define RQ(S)                                     \
-    "smull  %[xa], %[xb], %[" S "], %[va]\n\t"    \
-    "add    %[xb], %[xb], %[a1]\n\t"              \
-    "asr    %[" S "], %[xb], %[vb]\n\t"           \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#else
-#define RQ(S)                                     \
-    "and    %[xa], %[" S "], #0x80000000\n\t"     \
-    "add    %[xb], %[a1], %[" S "], asr #31\n\t"  \
-    "orr    %[xa], %[xa], #0x40000000\n\t"        \
-    "smlal  %[xa], %[xb], %[" S "], %[va]\n\t"    \
-    "asr    %[" S "], %[xb], %[vb]\n\t"           \
-    "ssat   %[" S "], #8, %[" S "]\n\t"
-#endif
+/* Requantize accumulator S in place with the triple (va, vb, a1) */
+#define RQ(S) MCU_ASM_RQ(S, "va", "vb", "a1", "xa", "xb")
 
 #define ROW_PAIR_START                            \
     "ldrd   %[s00], %[s10], [%[wp]], #8\n\t"      \
@@ -98,12 +81,7 @@
     "bfi    %[s00], %[s10], #8, #8\n\t"           \
     "bfi    %[s00], %[s01], #16, #8\n\t"          \
     "bfi    %[s00], %[s11], #24, #8\n\t"          \
-    "ldr    %[wv], %[lo4]\n\t"                    \
-    "ssub8  %[t], %[s00], %[wv]\n\t"              \
-    "sel    %[s00], %[s00], %[wv]\n\t"            \
-    "ldr    %[wv], %[hi4]\n\t"                    \
-    "ssub8  %[t], %[wv], %[s00]\n\t"              \
-    "sel    %[s00], %[s00], %[wv]\n\t"            \
+    MCU_ASM_CLAMP4("s00", "wv", "t")              \
     "ldr    %[t], %[o0]\n\t"                      \
     "strh   %[s00], [%[t]], #2\n\t"               \
     "str    %[t], %[o0]\n\t"                      \
@@ -181,8 +159,9 @@
  * the loop mcu_nn_gemm_s8_prepare chose; returns where the stream
  * continues (an odd last row). */
 #if MCU_MVE && (defined(__GNUC__) || defined(__clang__))
-/* out of line on Helium cores, where the deep layers take the C path: inlined,
- * its register needs would make every call of mcu_nn_gemm_s8 save them */
+/* out of line on Helium cores, where the deep layers take rows_2col_mve or
+ * the C path: inlined, its register needs would make every call of
+ * mcu_nn_gemm_s8 save them */
 __attribute__((noinline))
 #endif
 static const int8_t *rows_2col_asm(const mcu_gemm_s8_t *g, const int8_t *x0, const int8_t *x1, int8_t **out0,
